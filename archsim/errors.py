@@ -1,0 +1,35 @@
+"""One error type for bad user input: it names the file, the field and what was expected.
+
+The CLI prints ``str(err)`` on one line and exits with code 2 (see ``archsim.cli``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(ValueError):
+    """Bad user input (config, graph, trace, CLI argument).
+
+    ``source`` is the file (or ``"--flag"`` for a CLI argument), ``field`` the dotted field path,
+    ``expected`` says what a good value looks like and ``got`` what was found.
+    """
+
+    def __init__(self, source: str | Path | None, field: str | None, expected: str, got: object = None):
+        self.source = str(source) if source is not None else None
+        self.field = field
+        self.expected = expected
+        self.got = got
+        super().__init__(self._line())
+
+    def _line(self) -> str:
+        where = self.source or "<input>"
+        if self.field:
+            where += f": {self.field}"
+        msg = f"{where}: expected {self.expected}"
+        if self.got is not None:
+            got = repr(self.got)
+            if len(got) > 80:
+                got = got[:77] + "..."
+            msg += f", got {got}"
+        return msg.replace("\n", " ")
