@@ -498,7 +498,18 @@ def _first_last_lines(plan: FoldPlan, geo: ConvGeometry, operand: str) -> tuple[
         cols_m = np.arange(fc * c, min((fc + 1) * c, plan.sc))
         return _flipped_stream(_ifmap_block(geo, cols_m, rows_k, 0).T, r)[1]
 
-    return int(lines_of(0, 0).min()), base + int(lines_of(plan.col_fold - 1, plan.row_fold - 1).max())
+    L = lines_per_fold(plan)
+    first = None
+    for f in range(plan.folds):  # a fold made only of past-the-edge windows requests nothing
+        ls = lines_of(*divmod(f, plan.row_fold))
+        if len(ls):
+            first = f * L + int(ls.min())
+            break
+    for f in range(plan.folds - 1, -1, -1):
+        ls = lines_of(*divmod(f, plan.row_fold))
+        if len(ls):
+            return first, f * L + int(ls.max())
+    raise InputError(None, "layer", "a layer with at least one valid IFMAP word")
 
 
 # ---------------------------------------------------------------------------------------------
