@@ -38,6 +38,8 @@ class RunResult:
     options: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     notes: list[str] = field(default_factory=list)
+    #: model-specific objects for model-specific exporters (not written to report.json)
+    model_data: dict[str, Any] = field(default_factory=dict)
 
     def to_report(self) -> dict[str, Any]:
         """The ``report.json`` document (deterministic: no timestamps, no host names)."""
@@ -49,6 +51,7 @@ class RunResult:
             "arch": self.arch,
             "workload": self.workload,
             "totals": self.totals,
+            "events_clock_hz": self.events.clock_hz,
             "energy_breakdown_pj": self.energy_breakdown_pj,
             "energy_table": self.energy_table,
             "actions": self.actions.rows(),

@@ -341,6 +341,6 @@ def simulate(graph: Graph, spec: SystolicSpec, *, level: str = "event", record_e
         options={"level": level, "convention": spec.convention, "dataflow": spec.dataflow},
         seed=seed,
         notes=notes,
+        model_data={"scalesim_layers": scalesim_layers} if spec.convention == "scalesim" else {},
     )
-    result.scalesim_layers = scalesim_layers  # type: ignore[attr-defined]
     return result
