@@ -26,8 +26,9 @@ def summary_text(result: RunResult) -> str:
         "energy_pj": t["energy_pj"], "memo": "",
     }
     cols = ["op", "kind", "unit", "cycles", "stall", "util_pct", "dram_kb", "energy_pj", "memo"]
-    headers = ["op", "kind", "unit", "cycles", "stall cycles", "util %", "DRAM KB", "energy pJ", "memoized"]
-    table = format_table(rows, cols, headers=headers, footer=footer)
+    headers = dict(zip(cols, ["op", "kind", "unit", "cycles", "stall cycles", "util %", "DRAM KB", "energy pJ",
+                              "memoized"]))
+    table = format_table(rows, cols, headers=headers, footer=footer) + "\n"
     tail = (f"\ntotal: {t['cycles']:,} cycles = {t['time_ns'] / 1e3:,.3f} us at {arch.get('clock_hz', 0) / 1e6:g} MHz, "
             f"utilization {100 * t['utilization']:.2f} %, energy {t['energy_pj'] / 1e6:,.3f} uJ, "
             f"DRAM {t['dram_read_bytes'] / 2**20:,.2f} MiB read / {t['dram_write_bytes'] / 2**20:,.2f} MiB written\n")

@@ -226,8 +226,11 @@ def _scalesim_gemm(op: Op, job: GemmJob, spec: SystolicSpec, record: bool, cache
                                 ("filter", layer.filter_dram_reads)):
                 start = getattr(layer, f"{name}_dram_start_cycle")
                 stop = getattr(layer, f"{name}_dram_stop_cycle")
-                events.append(base + start, base + stop + 1, f"dram.{name}", op.name, "dram_read",
-                              bytes=words * spec.word_bytes)
+                # SCALE-Sim fetches before the layer's cycle 0 (negative cycles); a timeline
+                # cannot start before the run, so the first layer's prefetch is clipped at 0
+                lo, hi = max(0, base + start), base + stop + 1
+                if hi > lo:
+                    events.append(lo, hi, f"dram.{name}", op.name, "dram_read", bytes=words * spec.word_bytes)
             for st, nl in layer.ofmap_drains:
                 events.append(base + st, base + st + nl, "dram.ofmap", op.name, "dram_write")
     wb = spec.word_bytes
