@@ -1,0 +1,41 @@
+# archsim: every target sets itself up (venv, editable install with dev extras, Icarus Verilog).
+PY      ?= $(shell command -v python3.11 || command -v python3)
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+OUT     ?= runs/demo
+
+.PHONY: demo test bench setup lint clean iverilog
+
+setup: $(STAMP) iverilog
+
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (Debian: apt-get install python3 python3-venv)"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+iverilog:
+	@command -v iverilog >/dev/null 2>&1 || { \
+	  echo "installing Icarus Verilog (apt-get)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq iverilog >/dev/null; }
+
+demo: setup
+	$(BIN)/archsim run --arch tpu-like-128 --workload resnet50 --out $(OUT)
+	@echo
+	@echo "Report, per-op CSV, event table, Perfetto timeline (open in https://ui.perfetto.dev) and plots are in $(OUT)/"
+
+test: setup
+	$(BIN)/ruff check archsim tests benchmarks tools
+	$(BIN)/pytest -q
+
+bench: setup
+	$(BIN)/python benchmarks/bench_systolic.py
+
+lint: setup
+	$(BIN)/ruff check archsim tests benchmarks tools
+
+clean:
+	rm -rf $(VENV) runs sim_build .pytest_cache .ruff_cache
