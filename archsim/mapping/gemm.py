@@ -104,7 +104,9 @@ class GemmJob:
     """``count`` identical GEMMs ``C[m x n] = A[m x k] @ B[k x n]``.
 
     ``a_elems`` / ``b_elems`` / ``c_elems`` are each GEMM's operand footprints in DRAM
-    (elements); ``geometry`` carries the SCALE-Sim address model.
+    (elements) and ``a_bytes`` / ``b_bytes`` / ``c_bytes`` the bytes per element (from the tensor
+    dtypes; ``mac_bits`` is the wider operand's width); ``geometry`` carries the SCALE-Sim address
+    model.
     """
 
     m: int
@@ -115,6 +117,13 @@ class GemmJob:
     b_elems: int
     c_elems: int
     geometry: ConvGeometry
+    a_bytes: int = 1
+    b_bytes: int = 1
+    c_bytes: int = 1
+
+    @property
+    def mac_bits(self) -> int:
+        return 8 * max(self.a_bytes, self.b_bytes)
 
     @property
     def macs(self) -> int:
@@ -126,8 +135,25 @@ def gemm_geometry(m: int, n: int, k: int) -> ConvGeometry:
     return ConvGeometry(m, k, 1, k, 1, n, 1, 1)
 
 
+def _elem_bytes(op: Op) -> tuple[int, int, int]:
+    """Bytes per element of the A operand (the activation input), the B operand (the weight, or
+    the second input) and the output; sub-byte dtypes round up to one byte."""
+    acts = [t for t in op.inputs if t.role != "weight"]
+    weights = [t for t in op.inputs if t.role == "weight"]
+    a = acts[0] if acts else (op.inputs[0] if op.inputs else None)
+    b = weights[0] if weights else (acts[1] if len(acts) > 1 else a)
+    c = op.outputs[0] if op.outputs else a
+
+    def nbytes(t) -> int:
+        return max(1, (t.bits_per_element + 7) // 8) if t is not None else 1
+
+    return nbytes(a), nbytes(b), nbytes(c)
+
+
 def lower_op(op: Op, convention: str) -> GemmJob:
-    """Lower a GEMM-kind op (conv kinds, matmul, attention score/context) to a :class:`GemmJob`."""
+    """Lower a GEMM-kind op (conv kinds, matmul, attention score/context) to a :class:`GemmJob`.
+    In the ``scalesim`` convention every element is SCALE-Sim's 1-byte word."""
+    sizes = (1, 1, 1) if convention == "scalesim" else _elem_bytes(op)
     if op.kind in CONV_KINDS:
         g = op.attr("groups", 1)
         batch = op.attr("batch", 1)
@@ -138,12 +164,12 @@ def lower_op(op: Op, convention: str) -> GemmJob:
         h, w = op.need("in_h"), op.need("in_w")
         geo = ConvGeometry(h + 2 * ph, w + 2 * pw, kh, kw, cin, cout, sh, sw)
         if convention == "scalesim":
-            return GemmJob(geo.m, geo.n, geo.k, g * batch, geo.ifmap_unique, geo.k * geo.n, geo.m * geo.n, geo)
+            return GemmJob(geo.m, geo.n, geo.k, g * batch, geo.ifmap_unique, geo.k * geo.n, geo.m * geo.n, geo, *sizes)
         oh, ow = op.conv_out_hw()
         touched = _touched(h, kh, sh, ph, oh) * _touched(w, kw, sw, pw, ow)
         m, k = batch * oh * ow, kh * kw * cin
-        return GemmJob(m, cout, k, g, batch * touched * cin, k * cout, m * cout, geo)
+        return GemmJob(m, cout, k, g, batch * touched * cin, k * cout, m * cout, geo, *sizes)
     if op.kind in (OpKind.MATMUL, OpKind.ATTENTION_SCORE, OpKind.ATTENTION_CONTEXT):
         count, m, n, k = op.gemm_dims()
-        return GemmJob(m, n, k, count, m * k, k * n, m * n, gemm_geometry(m, n, k))
+        return GemmJob(m, n, k, count, m * k, k * n, m * n, gemm_geometry(m, n, k), *sizes)
     raise ValueError(f"op {op.name} of kind {op.kind} is not a GEMM")

@@ -44,7 +44,8 @@ from archsim.results import RunResult
 from archsim.workload.graph import Graph, Op
 
 LEVELS = ("analytic", "event", "cycle")
-MAC_CLASS = {1: "mac_int8", 2: "mac_fp16", 4: "mac_fp32"}
+#: energy class of one MAC by operand width in bits (integer widths <= 8 bits price as int8)
+MAC_CLASS = {8: "mac_int8", 16: "mac_fp16", 32: "mac_fp32"}
 
 
 @dataclass
@@ -61,13 +62,13 @@ class OpOutcome:
 # ---------------------------------------------------------------------------------------------
 # physical convention
 # ---------------------------------------------------------------------------------------------
-def _gemm_actions(spec: SystolicSpec, sched: FoldSchedule, count: int, read_b: int, write_b: int) -> ActionCounts:
+def _gemm_actions(spec: SystolicSpec, job: GemmJob, sched: FoldSchedule, read_b: int, write_b: int) -> ActionCounts:
     a = ActionCounts()
-    wb = spec.word_bytes
-    a.add("systolic.pe_array", MAC_CLASS.get(wb, "mac_int8"), "mac", int(sched.macs.sum()) * count)
-    a.add("systolic.ifmap_sram", "sram", "read_bytes", int(sched.ifmap_sram_reads.sum()) * count * wb)
+    count = job.count
+    a.add("systolic.pe_array", MAC_CLASS[job.mac_bits], "mac", int(sched.macs.sum()) * count)
+    a.add("systolic.ifmap_sram", "sram", "read_bytes", int(sched.ifmap_sram_reads.sum()) * count * job.a_bytes)
     a.add("systolic.ifmap_sram", "sram", "write_bytes", int(sched.load_ifmap_bytes.sum()) * count)
-    a.add("systolic.filter_sram", "sram", "read_bytes", int(sched.filter_sram_reads.sum()) * count * wb)
+    a.add("systolic.filter_sram", "sram", "read_bytes", int(sched.filter_sram_reads.sum()) * count * job.b_bytes)
     a.add("systolic.filter_sram", "sram", "write_bytes", int(sched.load_filter_bytes.sum()) * count)
     psum_b = spec.acc_bytes
     a.add("systolic.ofmap_sram", "sram", "write_bytes", int(sched.ofmap_sram_writes.sum()) * count * psum_b)
@@ -152,7 +153,7 @@ def _physical_gemm(op: Op, job: GemmJob, spec: SystolicSpec, level: str, record:
         "ofmap_sram_reads": int(sched.ofmap_sram_reads.sum()) * count,
         **extra,
     }
-    return OpOutcome(row, events, _gemm_actions(spec, sched, count, read_b, write_b), int(cycles))
+    return OpOutcome(row, events, _gemm_actions(spec, job, sched, read_b, write_b), int(cycles))
 
 
 def _cycle_gemm(job: GemmJob, sched: FoldSchedule, spec: SystolicSpec, seed: int) -> tuple[int, dict]:
@@ -230,12 +231,12 @@ def _scalesim_gemm(op: Op, job: GemmJob, spec: SystolicSpec, record: bool, cache
                 # cannot start before the run, so the first layer's prefetch is clipped at 0
                 lo, hi = max(0, base + start), base + stop + 1
                 if hi > lo:
-                    events.append(lo, hi, f"dram.{name}", op.name, "dram_read", bytes=words * spec.word_bytes)
+                    events.append(lo, hi, f"dram.{name}", op.name, "dram_read", bytes=words)
             for st, nl in layer.ofmap_drains:
                 events.append(base + st, base + st + nl, "dram.ofmap", op.name, "dram_write")
-    wb = spec.word_bytes
+    wb = 1  # SCALE-Sim's word
     a = ActionCounts()
-    a.add("systolic.pe_array", MAC_CLASS.get(wb, "mac_int8"), "mac", layer.macs * count)
+    a.add("systolic.pe_array", MAC_CLASS[8], "mac", layer.macs * count)
     a.add("systolic.ifmap_sram", "sram", "read_bytes", layer.ifmap_sram_reads * count * wb)
     a.add("systolic.filter_sram", "sram", "read_bytes", layer.filter_sram_reads * count * wb)
     a.add("systolic.ofmap_sram", "sram", "write_bytes", layer.ofmap_sram_writes * count * wb)

@@ -92,8 +92,8 @@ def fold_schedule(job: GemmJob, spec: SystolicSpec) -> FoldSchedule:
     ru, cu = plan.rows_used(), plan.cols_used()
     t = plan.t
     F = plan.folds
-    wb, ob, ab = spec.word_bytes, spec.out_bytes, spec.acc_bytes
-    a_total, b_total = job.a_elems * wb, job.b_elems * wb
+    wa, wb, ob, ab = job.a_bytes, job.b_bytes, job.c_bytes, spec.acc_bytes
+    a_total, b_total = job.a_elems * wa, job.b_elems * wb
     last_fr = fr == plan.row_fold - 1
     first_pass = fc == 0
     zeros = np.zeros(F, dtype=np.int64)

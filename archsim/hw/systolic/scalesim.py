@@ -516,14 +516,15 @@ def _first_last_lines(plan: FoldPlan, geo: ConvGeometry, operand: str) -> tuple[
 # one layer
 # ---------------------------------------------------------------------------------------------
 def simulate_layer(geo: ConvGeometry, spec) -> ScaleSimLayer:
-    """Everything SCALE-Sim v2 (CALC mode) reports for the conv layer ``geo`` on ``spec``."""
+    """Everything SCALE-Sim v2 (CALC mode) reports for the conv layer ``geo`` on ``spec``
+    (SRAM sizes in 1-byte words, as SCALE-Sim's ``word_size = 1``)."""
     r, c = spec.rows, spec.cols
     plan = FoldPlan.of(spec.dataflow, r, c, geo.m, geo.n, geo.k)
     L = lines_per_fold(plan)
     cs = _compute_side(plan)
 
     w = _ofmap_line_writes(plan)
-    wb = _write_buffer(w, c, spec.ofmap_sram_bytes // spec.word_bytes)
+    wb = _write_buffer(w, c, spec.ofmap_sram_bytes)
     brk_lines = np.asarray([b[0] for b in wb.stall_breaks], dtype=np.int64)
     brk_stall = np.asarray([b[1] for b in wb.stall_breaks], dtype=np.int64)
 
@@ -540,8 +541,8 @@ def simulate_layer(geo: ConvGeometry, spec) -> ScaleSimLayer:
     reads = {}
     sram = {}
     for operand, distinct, words in (
-        ("ifmap", geo.ifmap_unique, spec.ifmap_sram_bytes // spec.word_bytes),
-        ("filter", geo.k * geo.n, spec.filter_sram_bytes // spec.word_bytes),
+        ("ifmap", geo.ifmap_unique, spec.ifmap_sram_bytes),
+        ("filter", geo.k * geo.n, spec.filter_sram_bytes),
     ):
         first, last = _first_last_lines(plan, geo, operand)
         sram[operand] = (int(cycle_of(np.asarray([first]))[0]) + 1, int(cycle_of(np.asarray([last]))[0]) + 1)

@@ -20,8 +20,9 @@ class SystolicSpec:
     * ``dataflow``: ``os`` (output stationary), ``ws`` (weight stationary), ``is`` (input stationary)
     * ``convention``: ``physical`` (true cycle counts, OS output drain, DRAM stalls; the default)
       or ``scalesim`` (reproduces SCALE-Sim v2's reported numbers, quirks included)
-    * ``word_bytes``: bytes per ifmap/filter element; ``out_bytes`` per output element;
-      ``acc_bytes`` per partial sum when partial sums spill to DRAM
+    * ``acc_bytes``: bytes per partial sum (accumulator width) when partial sums are kept in the
+      ofmap SRAM or spilled; operand and output sizes come from the workload's tensor dtypes
+      (SCALE-Sim's 1-byte word in the ``scalesim`` convention)
     * ``*_sram_bytes``: capacity of each operand scratchpad (each split in two halves for
       double buffering)
     * ``dram_bytes_per_cycle`` / ``dram_latency_cycles``: the off-chip link in core cycles
@@ -35,8 +36,6 @@ class SystolicSpec:
     dataflow: str = choice("os", DATAFLOWS)
     convention: str = choice("physical", CONVENTIONS)
     clock_hz: int = at_least(1_000_000_000, 1)
-    word_bytes: int = at_least(1, 1)
-    out_bytes: int = at_least(1, 1)
     acc_bytes: int = at_least(4, 1)
     ifmap_sram_bytes: int = at_least(64 * 1024, 1)
     filter_sram_bytes: int = at_least(64 * 1024, 1)
