@@ -28,14 +28,14 @@ demo: setup
 	@echo "Report, per-op CSV, event table, Perfetto timeline (open in https://ui.perfetto.dev) and plots are in $(OUT)/"
 
 test: setup
-	$(BIN)/ruff check archsim tests benchmarks tools
+	$(BIN)/ruff check archsim tests benchmarks $(wildcard tools examples)
 	$(BIN)/pytest -q
 
 bench: setup
 	$(BIN)/python benchmarks/bench_systolic.py
 
 lint: setup
-	$(BIN)/ruff check archsim tests benchmarks tools
+	$(BIN)/ruff check archsim tests benchmarks $(wildcard tools examples)
 
 clean:
 	rm -rf $(VENV) runs sim_build .pytest_cache .ruff_cache

@@ -22,7 +22,12 @@ from pathlib import Path
 
 from archsim.api import resolve_arch
 from archsim.hw.systolic.model import simulate
-from archsim.hw.systolic.scalesim import BANDWIDTH_REPORT, COMPUTE_REPORT, DETAILED_ACCESS_REPORT, simulate_layer
+from archsim.hw.systolic.scalesim import (
+    BANDWIDTH_REPORT,
+    COMPUTE_REPORT,
+    DETAILED_ACCESS_REPORT,
+    simulate_layer,
+)
 from archsim.mapping.gemm import lower_op
 from archsim.workload import load_workload, read_scalesim_csv
 
