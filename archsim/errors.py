@@ -33,3 +33,14 @@ class InputError(ValueError):
                 got = got[:77] + "..."
             msg += f", got {got}"
         return msg.replace("\n", " ")
+
+
+def read_input_text(path: str | Path) -> str:
+    """The text of an input file; a missing or unreadable file is one InputError naming it."""
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(p, None, "an existing file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(p, None, "a readable UTF-8 text file", str(e)) from None

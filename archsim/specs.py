@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from archsim.errors import InputError
+from archsim.errors import InputError, read_input_text
 
 T = TypeVar("T")
 
@@ -86,10 +86,7 @@ def check_spec(spec: Any, source: str | None = None) -> None:
 def load_yaml(path: str | Path) -> Any:
     """``yaml.safe_load`` a file; a missing file or a YAML syntax error is one InputError."""
     p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as e:
-        raise InputError(p, None, "a readable file", e.strerror) from None
+    text = read_input_text(p)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as e:

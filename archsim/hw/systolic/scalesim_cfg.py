@@ -12,7 +12,7 @@ from __future__ import annotations
 import configparser
 from pathlib import Path
 
-from archsim.errors import InputError
+from archsim.errors import InputError, read_input_text
 from archsim.hw.systolic.spec import DATAFLOWS, SystolicSpec
 
 
@@ -34,10 +34,7 @@ def load_scalesim_cfg(path: str | Path) -> SystolicSpec:
     p = Path(path)
     src = str(p)
     cp = configparser.ConfigParser()
-    try:
-        text = p.read_text()
-    except OSError as e:
-        raise InputError(src, None, "a readable SCALE-Sim .cfg file", e.strerror) from None
+    text = read_input_text(p)
     try:
         cp.read_string(text, source=src)
     except configparser.Error as e:

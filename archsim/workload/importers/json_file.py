@@ -6,18 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from archsim.errors import InputError
+from archsim.errors import InputError, read_input_text
 
 
 def read_json(path: str | Path) -> Any:
     """The parsed contents of ``path``."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(p, None, "an existing file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(p, None, "a readable UTF-8 text file", str(e)) from None
+    text = read_input_text(p)
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from archsim.errors import InputError
+from archsim.errors import InputError, read_input_text
 from archsim.workload.builders.layers import out_len
 from archsim.workload.graph import CONV_KINDS, GEMM_KINDS, Graph, Op, OpKind, Tensor
 
@@ -142,12 +142,7 @@ def parse_scalesim_csv(text: str, *, source: str = "<csv>", name: str = "topolog
 def read_scalesim_csv(path: str | Path, *, dtype: str = "int8", name: str | None = None) -> Graph:
     """Read a SCALE-Sim topology file; the graph is named after the file unless ``name`` is given."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(p, None, "an existing file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(p, None, "a readable UTF-8 text file", str(e)) from None
+    text = read_input_text(p)
     return parse_scalesim_csv(text, source=str(path), name=name or p.stem, dtype=dtype)
 
 
