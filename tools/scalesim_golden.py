@@ -471,7 +471,7 @@ def run_list(cases, only, existing_doc, hdr, out_dir, group, incremental=False):
         log(f"[{group}] running {c['case']} ...")
         res = run_case(c)
         log(f"[{group}]   {c['case']}: {res['scalesim_wall_s']:.2f} s, "
-            f"total cycles {[lay["Total Cycles"] for lay in res["layers"]][:6]}")
+            f"total cycles {[lay['Total Cycles'] for lay in res['layers']][:6]}")
         if c["case"] in byname:
             doc["cases"][byname[c["case"]]] = res
         else:
