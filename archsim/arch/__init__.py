@@ -10,15 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from archsim.arch.registry import plugin_for_kind, plugins
 from archsim.errors import InputError
-from archsim.hw.systolic.scalesim_cfg import load_scalesim_cfg
-from archsim.hw.systolic.spec import SystolicSpec
 from archsim.specs import load_yaml, spec_from_mapping
 
 PRESETS_DIR = Path(__file__).parent / "presets"
-
-#: spec kind -> spec dataclass
-KINDS: dict[str, type] = {"systolic": SystolicSpec}
 
 
 def list_presets() -> list[str]:
@@ -32,12 +28,13 @@ def spec_from_yaml_data(data: Any, source: str) -> Any:
     if data.get("version") != 1:
         raise InputError(source, "version", "1", data.get("version"))
     kind = data.get("kind")
-    if kind not in KINDS:
-        raise InputError(source, "kind", f"one of {sorted(KINDS)}", kind)
+    if not isinstance(kind, str):
+        raise InputError(source, "kind", f"one of {sorted(plugins())}", kind)
+    plugin = plugin_for_kind(kind, source)
     extra = set(data) - {"version", "kind", kind}
     if extra:
         raise InputError(source, sorted(extra)[0], f"only version, kind and {kind}", sorted(extra)[0])
-    return spec_from_mapping(KINDS[kind], data.get(kind) or {}, source=source, prefix=f"{kind}.")
+    return spec_from_mapping(plugin.spec_cls, data.get(kind) or {}, source=source, prefix=f"{kind}.")
 
 
 def load_arch(name_or_path: str) -> Any:
@@ -46,6 +43,8 @@ def load_arch(name_or_path: str) -> Any:
     if p.suffix == ".cfg":
         if not p.exists():
             raise InputError("--arch", None, "an existing SCALE-Sim .cfg file", name_or_path)
+        from archsim.hw.systolic.scalesim_cfg import load_scalesim_cfg
+
         return load_scalesim_cfg(p)
     if p.suffix in (".yaml", ".yml"):
         if not p.exists():

@@ -256,6 +256,12 @@ def _scalesim_gemm(op: Op, job: GemmJob, spec: SystolicSpec, record: bool, cache
     return OpOutcome(row, events, a, per * count, [layer] * count)
 
 
+def _scalesim_model_data(layers: list) -> dict:
+    from archsim.report.scalesim_csv import write_scalesim_reports
+
+    return {"scalesim_layers": layers, "extra_exporter": write_scalesim_reports}
+
+
 # ---------------------------------------------------------------------------------------------
 # the whole graph
 # ---------------------------------------------------------------------------------------------
@@ -345,6 +351,6 @@ def simulate(graph: Graph, spec: SystolicSpec, *, level: str = "event", record_e
         options={"level": level, "convention": spec.convention, "dataflow": spec.dataflow},
         seed=seed,
         notes=notes,
-        model_data={"scalesim_layers": scalesim_layers} if spec.convention == "scalesim" else {},
+        model_data=_scalesim_model_data(scalesim_layers) if spec.convention == "scalesim" else {},
     )
     return result
