@@ -8,6 +8,7 @@ keys, types and, through ``field(metadata={"choices": ...})``, allowed values, a
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,7 +25,12 @@ def _type_name(tp: Any) -> str:
     return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(tp, str(tp))
 
 
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
 def _coerce(value: Any, tp: Any, source: str | None, path: str) -> Any:
+    if tp in (int, float) and isinstance(value, str) and _NUMBER.match(value.strip()):
+        value = float(value)  # YAML 1.1 reads 1.5e12 (no sign in the exponent) as a string
     if tp is bool:
         if isinstance(value, bool):
             return value

@@ -9,8 +9,10 @@ from archsim.results import RunResult
 def summary_text(result: RunResult) -> str:
     opts = result.options
     arch = result.arch
-    head = (f"archsim: {result.workload.get('name')} on {arch.get('name')} ({arch.get('rows')}x{arch.get('cols')} "
-            f"{opts.get('dataflow')}, {opts.get('convention')} convention, {opts.get('level')} level)\n\n")
+    detail = [f"{k}={v}" for k, v in opts.items() if v is not None]
+    shape = f" {arch['rows']}x{arch['cols']}" if "rows" in arch and "cols" in arch else ""
+    head = (f"archsim: {result.workload.get('name')} on {arch.get('name')} ({arch.get('kind')}{shape}; "
+            f"{', '.join(detail)})\n\n")
     rows = []
     for r in result.ops:
         rows.append({

@@ -1,0 +1,13 @@
+"""Roofline processor (GPU / CPU baselines) with datasheet presets."""
+
+from archsim.arch.registry import ArchPlugin
+from archsim.hw.xpu.spec import XpuSpec
+
+
+def _simulate(graph, spec, **kw):
+    from archsim.hw.xpu.model import simulate
+
+    return simulate(graph, spec, **kw)
+
+
+PLUGIN = ArchPlugin(kind="xpu", spec_cls=XpuSpec, simulate=_simulate, description="roofline GPU/CPU baseline")
