@@ -209,6 +209,22 @@ def _pad(x: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return out
 
 
+def fold_operands(a: np.ndarray, b: np.ndarray, plan: FoldPlan, fc: int, fr: int):
+    """The zero-padded operands of fold ``(fc, fr)`` of ``a @ b``, as :meth:`PEArray.start_fold` takes
+    them: ``(stream, stationary_or_b, real_rows, real_cols, (r0, c0))``, where ``(r0, c0)`` is the
+    fold's origin in (Sr, Sc) space."""
+    R, C, df = plan.rows, plan.cols, plan.dataflow
+    r0, c0 = fr * R, fc * C
+    if df == "os":
+        blk_a, blk_b = a[r0 : r0 + R, :], b[:, c0 : c0 + C]
+        return _pad(blk_a, (R, plan.t)), _pad(blk_b, (plan.t, C)), blk_a.shape[0], blk_b.shape[1], (r0, c0)
+    if df == "ws":
+        w = b[r0 : r0 + R, c0 : c0 + C]
+        return _pad(a[:, r0 : r0 + R], (plan.t, R)), _pad(w, (R, C)), w.shape[0], w.shape[1], (r0, c0)
+    w = a[c0 : c0 + C, r0 : r0 + R].T
+    return _pad(b[r0 : r0 + R, :].T, (plan.t, R)), _pad(w, (R, C)), w.shape[0], w.shape[1], (r0, c0)
+
+
 def run_gemm(a_list: list[np.ndarray], b_list: list[np.ndarray], sched: FoldSchedule, spec: SystolicSpec,
              *, max_cycles: int = 5_000_000, trace: bool = False) -> CycleResult:
     """Run ``len(a_list)`` back-to-back GEMMs ``a @ b`` cycle by cycle under the step protocol."""
@@ -222,18 +238,6 @@ def run_gemm(a_list: list[np.ndarray], b_list: list[np.ndarray], sched: FoldSche
     loads = np.tile(sched.load_bytes, len(a_list))
     writes = np.tile(sched.write_bytes, len(a_list))
     fcs, frs = plan.fold_indices()
-
-    def fold_blocks(a: np.ndarray, b: np.ndarray, f: int):
-        fc, fr = int(fcs[f]), int(frs[f])
-        r0, c0 = fr * R, fc * C
-        if df == "os":
-            blk_a, blk_b = a[r0 : r0 + R, :], b[:, c0 : c0 + C]
-            return _pad(blk_a, (R, plan.t)), _pad(blk_b, (plan.t, C)), blk_a.shape[0], blk_b.shape[1], (r0, c0)
-        if df == "ws":
-            w = b[r0 : r0 + R, c0 : c0 + C]
-            return _pad(a[:, r0 : r0 + R], (plan.t, R)), _pad(w, (R, C)), w.shape[0], w.shape[1], (r0, c0)
-        w = a[c0 : c0 + C, r0 : r0 + R].T
-        return _pad(b[r0 : r0 + R, :].T, (plan.t, R)), _pad(w, (R, C)), w.shape[0], w.shape[1], (r0, c0)
 
     cycle = 0
     for step in range(-1, total_steps + 1):
@@ -251,7 +255,7 @@ def run_gemm(a_list: list[np.ndarray], b_list: list[np.ndarray], sched: FoldSche
                 a, b = a_list[g], b_list[g]
                 out = np.zeros((a.shape[0], b.shape[1]), np.int64)
                 res.outputs.append(out)
-            stream, stat, rr, rc, (r0, c0) = fold_blocks(a, b, f)
+            stream, stat, rr, rc, (r0, c0) = fold_operands(a, b, plan, int(fcs[f]), int(frs[f]))
             array.start_fold(stream, stat, rr, rc)
             fold_first = frs[f] == 0
         start = cycle

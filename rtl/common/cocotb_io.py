@@ -1,0 +1,59 @@
+"""cocotb helpers shared by the benches in rtl/: clock and reset, one-cycle drive/sample, and
+packing of vector ports (element ``i`` of a packed port at bits ``[i*w +: w]``)."""
+
+from __future__ import annotations
+
+from cocotb.clock import Clock
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+
+PERIOD_NS = 10
+
+
+def pack(values, width: int) -> int:
+    """Pack signed or unsigned integers into one unsigned integer, element 0 in the low bits."""
+    mask, out = (1 << width) - 1, 0
+    for i, v in enumerate(values):
+        out |= (int(v) & mask) << (i * width)
+    return out
+
+
+def unpack(value: int, width: int, count: int, signed: bool = True) -> list[int]:
+    mask, half = (1 << width) - 1, 1 << (width - 1)
+    out = []
+    for i in range(count):
+        x = (value >> (i * width)) & mask
+        out.append(x - (1 << width) if signed and x & half else x)
+    return out
+
+
+def value_int(handle) -> int:
+    """A signal's value as an unsigned integer (X/Z fail loudly: the RTL must not produce them)."""
+    v = handle.value
+    return v.to_unsigned() if hasattr(v, "to_unsigned") else int(v)
+
+
+async def start(dut, idle: dict[str, int], reset_cycles: int = 2) -> None:
+    """Start the clock, drive ``idle`` on the inputs, and hold ``rst`` for ``reset_cycles`` edges."""
+    Clock(dut.clk, PERIOD_NS, unit="ns").start()
+    dut.rst.value = 1
+    drive(dut, idle)
+    for _ in range(reset_cycles):
+        await RisingEdge(dut.clk)
+    await FallingEdge(dut.clk)
+    dut.rst.value = 0
+
+
+def drive(dut, inputs: dict[str, int]) -> None:
+    """Set input ports; integers are taken modulo the port width (two's complement)."""
+    for name, value in inputs.items():
+        handle = getattr(dut, name)
+        handle.value = int(value) & ((1 << len(handle)) - 1)
+
+
+async def cycle(dut, inputs: dict[str, int]) -> None:
+    """Drive ``inputs`` (away from the edge), let one rising edge pass, and wait until every
+    register has settled (sample after this returns)."""
+    await FallingEdge(dut.clk)
+    drive(dut, inputs)
+    await RisingEdge(dut.clk)
+    await ReadOnly()
