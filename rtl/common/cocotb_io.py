@@ -4,7 +4,7 @@ packing of vector ports (element ``i`` of a packed port at bits ``[i*w +: w]``).
 from __future__ import annotations
 
 from cocotb.clock import Clock
-from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import FallingEdge, RisingEdge
 
 PERIOD_NS = 10
 
@@ -51,9 +51,8 @@ def drive(dut, inputs: dict[str, int]) -> None:
 
 
 async def cycle(dut, inputs: dict[str, int]) -> None:
-    """Drive ``inputs`` (away from the edge), let one rising edge pass, and wait until every
-    register has settled (sample after this returns)."""
-    await FallingEdge(dut.clk)
+    """Drive ``inputs`` for the next rising edge and return half a period after it, when every
+    register has its new value (sample after this returns). Inputs change and are sampled on
+    falling edges only, so the design sees them stable around the rising edge."""
     drive(dut, inputs)
-    await RisingEdge(dut.clk)
-    await ReadOnly()
+    await FallingEdge(dut.clk)
