@@ -143,7 +143,9 @@ def store_scales(scale: np.ndarray, scale_format: str) -> dict[str, np.ndarray]:
     """Round float group scales (``(..., n_groups)``, >= 0) to their storage format; returns
     ``scale`` (effective float64) plus ``scale_code``/``channel_scale`` for ``uint8``."""
     if scale_format == "fp32":
-        return {"scale": scale.astype(np.float32).astype(np.float64)}
+        s32 = scale.astype(np.float32).astype(np.float64)
+        s32 = np.where((s32 == 0) & (scale > 0), float(np.finfo(np.float32).smallest_subnormal), s32)
+        return {"scale": s32}
     if scale_format == "fp16":
         s16 = scale.astype(np.float16).astype(np.float64)
         # a tiny nonzero scale that underflows in FP16 keeps the smallest subnormal

@@ -7,11 +7,12 @@ Rules follow the BitMoD artifact (``abdelfattah-lab/BitMoD-HPCA-25``,
   ``code = clamp(round(x / scale), -qmax, qmax)``, ``x' = code * scale``;
 * asymmetric: ``scale = (max - min) / (2^k - 1)``, ``zero_point = clamp(round(-min / scale), 0,
   2^k - 1)``, ``code = clamp(round(x / scale) + zero_point, 0, 2^k - 1)``,
-  ``x' = (code - zero_point) * scale``.
+  ``x' = (code - zero_point) * scale``, with the range widened to include 0 (``min <= 0 <= max``,
+  as PyTorch's observers do) so 0 is exact and the zero point never clamps; the artifact omits
+  this, which only differs for a group whose values all have the same sign.
 
 ``round`` is round-half-to-even (``torch.round``). An all-zero group gets scale 0 and codes 0
-(the artifact clamps the scale to ``[1e-5, 1e4]`` for FP16 arithmetic instead); an asymmetric
-constant group keeps its value through the scale ``|value|``. Metadata per
+(the artifact clamps the scale to ``[1e-5, 1e4]`` for FP16 arithmetic instead). Metadata per
 group: the scale (``scale_format``) plus, asymmetric, a ``k``-bit zero point.
 """
 
@@ -56,10 +57,9 @@ class IntFormat(Format):
             safe = np.where(s > 0, s, 1.0)
             codes = np.where(s > 0, np.clip(round_half_even(groups / safe), -self.qmax, self.qmax), 0)
             return codes.astype(np.int64), fields
-        lo, hi = groups.min(axis=-1), groups.max(axis=-1)
+        lo, hi = np.minimum(groups.min(axis=-1), 0.0), np.maximum(groups.max(axis=-1), 0.0)
         raw = (hi - lo) / self.qmax
-        # a constant nonzero group keeps its value through the scale |value| (code 0 or 1)
-        fields = store_scales(np.where(raw > 0, raw, np.abs(lo)), self.scale_format)
+        fields = store_scales(raw, self.scale_format)
         s = fields["scale"]
         safe = np.where(s > 0, s, 1.0)
         zp = np.where(s > 0, np.clip(round_half_even(-lo / safe), 0, self.qmax), 0).astype(np.int64)

@@ -73,7 +73,8 @@ def block_dot(a: Quantized, b: Quantized) -> tuple[np.ndarray, np.ndarray]:
         raise InputError(None, "format", "BFP / MXINT block formats", (fa.name, fb.name))
     if a.codes.shape != b.codes.shape or fa.group_size != fb.group_size:
         raise InputError(None, "shape", "two tensors blocked the same way", (a.codes.shape, b.codes.shape))
-    s = np.sum(a.codes.astype(np.int64) * b.codes.astype(np.int64), axis=-1)
+    real = a.grouping.mask()  # a partial last block is padded: padding contributes nothing
+    s = np.sum(a.codes.astype(np.int64) * b.codes.astype(np.int64) * real, axis=-1)
     e = fa.step_exponent(a.fields["exponent"]) + fb.step_exponent(b.fields["exponent"])
     return s, e
 

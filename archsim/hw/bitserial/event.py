@@ -24,12 +24,15 @@ class PEArray(Component):
         self.busy_cycles = 0
         self.current = ""
 
-    def tile(self, op: str, cycles: int, macs: int):
+    def tile(self, op: str, cycles: int, macs: int, macs_per_cycle: float):
+        """One output tile; ``macs_per_cycle`` is the array's peak for the operand format
+        (``pes * dot_product_size / terms``)."""
         start = self.now_cycles
         self.current = op
         yield self.cycles(cycles)
         self.busy_cycles += cycles
-        self.record(start, start + cycles, op, "compute", macs=macs, util=macs / (cycles * self.pes) if cycles else 0.0)
+        util = min(1.0, macs / (max(cycles, 1) * macs_per_cycle))
+        self.record(start, start + cycles, op, "compute", macs=macs, util=util)
         self.current = ""
 
     def line_trace(self) -> str:
@@ -77,9 +80,10 @@ class BitSerialMachine:
         serial = sched.serial_load_bytes.tolist()
         compute, macs = sched.compute_cycles.tolist(), sched.macs.tolist()
         n = len(compute)
+        peak = self.array.pes * self.spec.dot_product_size / sched.timing.terms
         yield from self._dma_step(op, 0, load[0])
         for s in range(n):
-            arr = env.process(self.array.tile(op, compute[s], macs[s]))
+            arr = env.process(self.array.tile(op, compute[s], macs[s], peak))
             dma = env.process(self._dma_step(op, write[s - 1] if s else 0, load[s + 1] if s + 1 < n else 0))
             yield arr & dma
             if s + 1 < n and serial[s + 1]:

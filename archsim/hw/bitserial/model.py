@@ -69,7 +69,7 @@ def _gemm_events(op: str, sched: physical.Schedule, tim: physical.Timing, spec: 
     comp = sched.compute_cycles
     terms = sched.timing.terms
     ev.extend(start_cycle=starts, end_cycle=starts + comp, unit="pe_array", op=op, kind="compute", macs=sched.macs,
-              util=np.minimum(1.0, sched.macs * terms / (np.maximum(comp, 1) * pes * spec.dot_product_size)))
+              util=np.minimum(1.0, sched.macs / (np.maximum(comp, 1) * (pes * spec.dot_product_size / terms))))
     occ_r = physical.read_cycles(sched.load_bytes, bw, 0)
     occ_w = physical.write_cycles(sched.write_bytes, bw)
     w_start = np.concatenate([starts[1:], [tim.cycles - tim.epilogue_cycles]])
