@@ -15,14 +15,18 @@ tokens and takes ``ceil(k / dot_product_size)`` steps of ``terms`` cycles (:mod:
 dequantization (``scale_bits``) once; the first group does not wait. Tiles of any token or
 channel count take the same time (the PEs of a tile run in lockstep).
 
-**Memory.** Tiles run channels-outer/tokens-inner or tokens-outer/channels-inner, whichever
-moves fewer DRAM bytes: a channel block (``rows x k`` of B) is kept across the inner token tiles
-when it fits the weight buffer (otherwise it is re-read per token tile), all of A is kept across
-channel blocks when it fits the activation buffer (otherwise each token tile is re-read per
-block); symmetrically for the other order. Outputs are written once. A DMA engine loads tile
-``s+1`` and writes tile ``s-1`` while tile ``s`` computes (double buffering); a resident chunk
-bigger than half its buffer cannot be prefetched while its predecessor is in use, so its load
-waits for the tile before it (a *serial* load):
+**Memory.** Tiles run in one of two loop nests: *channels-outer* keeps a chunk of channel
+blocks of B (``rows x k`` each) on chip while the token tiles of A stream past, each tile kept
+across the chunk's blocks; *tokens-outer* keeps a chunk of A token tiles while B's blocks stream,
+each block kept across the chunk's tiles. A chunk fills half its buffer (so the next one loads
+meanwhile), all of it (fewer re-reads of the other operand, but the next chunk's load waits) or
+nothing (both operands stream); of these six nests the op uses the fastest (the mapper's job,
+done per op). An operand that fits its
+buffer whole is read once; a unit too big for its buffer is re-streamed in reduction slices for
+every tile that needs it. Outputs are written once. A DMA engine loads tile ``s+1`` and writes
+tile ``s-1`` while tile ``s`` computes (double buffering); a load that replaces a resident chunk
+or block when the buffer has no room for both cannot be prefetched and waits for the tile before
+it (a *serial* load):
 ``cycles = load(0) + sum_s [max(compute_s, write_{s-1} + load_{s+1}) + serial_{s+1}] + write_last``
 with ``load(x) = ceil(x / bw) + latency`` and posted writes ``ceil(x / bw)``.
 
@@ -193,51 +197,84 @@ def _split(total: int, size: int) -> np.ndarray:
     return out
 
 
-def schedule(job: GemmJob, spec: BitSerialSpec) -> Schedule:
-    """The op's output tiles in loop order with their DMA (see module docstring).
+def _nest(outer: np.ndarray, inner: np.ndarray, cap_o: int, cap_i: int, chunk_cap: int | None) -> dict:
+    """Steps of the loop nest ``for chunk of outer units: for inner unit: for outer unit in chunk``.
 
-    Order ``channels-outer``: a B channel block stays on chip across the token tiles when it fits
-    the weight buffer (else it is re-read per tile); A stays across blocks when all of it fits the
-    activation buffer (else each token tile is re-read per block). ``tokens-outer`` swaps the
-    roles. The order moving fewer bytes is used (channels-outer on a tie). A resident chunk
-    larger than half its buffer cannot be prefetched while the previous one is in use: its load
-    is serial."""
+    An outer chunk is as many outer units as fit ``chunk_cap`` (at least one; kept on chip across
+    the inner loop; ``chunk_cap`` is the whole buffer or half of it, so the next chunk can load;
+    ``None`` streams the outer operand instead: re-read at every step); an inner unit is kept
+    across the chunk's outer units when it fits ``cap_i`` and, when all of the inner operand fits,
+    across chunks too. A unit that is not kept is re-streamed at every step (in reduction-dimension
+    slices that prefetch like any other load). A load that replaces a kept chunk or unit without
+    room for both is *serial* (it cannot be prefetched)."""
+    n_o, n_i = len(outer), len(inner)
+    outer_res = chunk_cap is not None and int(outer.max()) <= cap_o
+    per = max(1, chunk_cap // int(outer.max())) if outer_res else 1
+    inner_all = int(inner.sum()) <= cap_i
+    inner_res = int(inner.max()) <= cap_i and (per > 1 or inner_all)
+    chunks = [np.arange(q, min(q + per, n_o)) for q in range(0, n_o, per)]
+    o_idx = np.concatenate([np.tile(u, n_i) for u in chunks])
+    i_idx = np.concatenate([np.repeat(np.arange(n_i), len(u)) for u in chunks])
+    q_idx = np.concatenate([np.full(len(u) * n_i, q) for q, u in enumerate(chunks)])
+    first_o = np.concatenate([np.tile(np.arange(len(u)) == 0, n_i) for u in chunks])
+    chunk_bytes = np.array([int(outer[u].sum()) for u in chunks], np.int64)
+    load_o = np.where((i_idx == 0) | (not outer_res), outer[o_idx], 0)
+    load_i = np.where((first_o & ((q_idx == 0) | (not inner_all))) | (not inner_res), inner[i_idx], 0)
+    prev_chunk = np.concatenate([[0], chunk_bytes])[q_idx]
+    serial_o = outer_res & (q_idx > 0) & (i_idx == 0) & first_o & (prev_chunk + outer[o_idx] > cap_o)
+    prev_i = np.concatenate([[0], inner[i_idx][:-1]])
+    serial_i = (inner_res & (not inner_all) & first_o & (np.arange(len(i_idx)) > 0)
+                & (prev_i + inner[i_idx] > cap_i))
+    traffic = (int(outer.sum()) * (1 if outer_res else n_i)
+               + int(inner.sum()) * (1 if inner_all else len(chunks) if inner_res else n_o))
+    return {"o": o_idx, "i": i_idx, "load_o": load_o, "load_i": load_i, "serial_o": serial_o, "serial_i": serial_i,
+            "traffic": traffic}
+
+
+def schedule(job: GemmJob, spec: BitSerialSpec) -> Schedule:
+    """The op's output tiles in loop order with their DMA (see module docstring and :func:`_nest`):
+    ``channels-outer`` keeps chunks of B channel blocks and streams A token tiles; ``tokens-outer``
+    keeps chunks of A token tiles and streams B blocks; chunks fill half the buffer (prefetched),
+    all of it (fewer re-reads, serial chunk loads) or nothing (the outer operand streamed too).
+    Of the six nests the fastest is used (fewer DRAM bytes, then the first listed, on a tie)."""
     tt = tile_timing(job, spec)
     ch = _split(job.n, job.rows)  # channels per block
     tok = _split(job.m, job.cols)  # tokens per tile
-    n_c, n_t = len(ch), len(tok)
     bits_b = Fraction(job.b_bits).limit_denominator(1 << 16)
     # B block bytes telescope to the total: ceil(end*k*bits/8) - ceil(start*k*bits/8)
     ends = np.concatenate([[0], np.cumsum(ch)]) * job.k
     edges = -((-ends * bits_b.numerator) // (bits_b.denominator * 8))
     b_block = np.diff(edges)
     a_tile = tok * math.ceil(job.k * job.a_bits / 8)
-    b_total, a_total = int(edges[-1]), int(a_tile.sum())
     cap_w, cap_a = spec.weight_buffer_bytes, spec.act_buffer_bytes
-    block_res, tile_res = int(b_block.max()) <= cap_w, int(a_tile.max()) <= cap_a
-    a_res, b_res = a_total <= cap_a, b_total <= cap_w
-    traffic_c = b_total * (1 if block_res else n_t) + a_total * (1 if a_res else n_c)
-    traffic_t = a_total * (1 if tile_res else n_c) + b_total * (1 if b_res else n_t)
-    ci, ti = np.meshgrid(np.arange(n_c), np.arange(n_t), indexing="ij")
-    if traffic_c <= traffic_t:
-        order = "channels-outer"
-        ci, ti = ci.ravel(), ti.ravel()
-        load_b = np.where((ti == 0) | (not block_res), b_block[ci], 0)
-        load_a = np.where((ci == 0) | (not a_res), a_tile[ti], 0)
-        serial_b = block_res and n_t > 1 and int(b_block.max()) > cap_w // 2
-        serial_a = False
-    else:
-        order = "tokens-outer"
-        ci, ti = ci.T.ravel(), ti.T.ravel()
-        load_a = np.where((ci == 0) | (not tile_res), a_tile[ti], 0)
-        load_b = np.where((ti == 0) | (not b_res), b_block[ci], 0)
-        serial_a = tile_res and n_c > 1 and int(a_tile.max()) > cap_a // 2
-        serial_b = False
+    best = None
+    fills = {"half": 2, "full": 1, "stream": None}
+    for order in ("channels-outer", "tokens-outer"):
+        for fill, div in fills.items():
+            if order == "channels-outer":
+                nest = _nest(b_block, a_tile, cap_w, cap_a, cap_w // div if div else None)
+                ci, ti = nest["o"], nest["i"]
+                load_b, load_a, ser_b, ser_a = nest["load_o"], nest["load_i"], nest["serial_o"], nest["serial_i"]
+            else:
+                nest = _nest(a_tile, b_block, cap_a, cap_w, cap_a // div if div else None)
+                ti, ci = nest["o"], nest["i"]
+                load_a, load_b, ser_a, ser_b = nest["load_o"], nest["load_i"], nest["serial_o"], nest["serial_i"]
+            cand = _build(job, tt, tok, ch, ti, ci, load_a, load_b, ser_a, ser_b, f"{order}/{fill}",
+                          int(a_tile.sum()), int(edges[-1]))
+            key = (timing(cand, spec).cycles, nest["traffic"])
+            if best is None or key < best[0]:
+                best = (key, cand)
+    return best[1]
+
+
+def _build(job: GemmJob, tt: TileTiming, tok, ch, ti, ci, load_a, load_b, ser_a, ser_b, order: str,
+           a_total: int, b_total: int) -> Schedule:
     out_elems = tok[ti] * ch[ci]
     ob = Fraction(job.out_bits).limit_denominator(1 << 16)
     write = -((-out_elems * ob.numerator) // (ob.denominator * 8))
-    serial = (load_a if serial_a else 0) + (load_b if serial_b else 0) + np.zeros(len(ci), np.int64)
+    serial = np.where(ser_a, load_a, 0) + np.where(ser_b, load_b, 0)
     load = (load_a + load_b - serial).astype(np.int64)
+    serial = serial.astype(np.int64)
     macs = out_elems * job.k
     reps = job.count
     load, serial, write, macs = (np.tile(x, reps) for x in (load, serial, write, macs))
