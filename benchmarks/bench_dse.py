@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from archsim.dse import build_sweep, run_sweep
-from archsim.dse.evaluate import evaluate_point, energy_table
+from archsim.dse.evaluate import energy_table, evaluate_point
 from archsim.dse.workloads import workload_handle
 
 TARGET_POINTS_PER_MIN = 10_000

@@ -78,8 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
     png = args.png or args.dir / f"pareto_{args.x}_{args.y}.png"
     name = doc["sweep"].get("name", "")
-    fig = pareto_figure(groups, args.x, args.y, title=f"{name}: Pareto front of {args.y} vs {args.x}",
-                        label_columns=axis_cols)
+    fig = pareto_figure(groups, args.x, args.y, title=f"{name}: Pareto front of {args.y} vs {args.x}")
     save_png(fig, png)
 
     cols = (["group"] if by else []) + ["point", *axis_cols, "workload", args.x, args.y]

@@ -85,14 +85,15 @@ def pareto_front(rows: Sequence[Mapping[str, Any]], x: str, y: str, *, maximize:
 
 def _log_scale(values: Sequence[float]) -> bool:
     vals = [v for v in values if v is not None]
-    return bool(vals) and min(vals) > 0 and max(vals) / min(vals) > 100
+    return bool(vals) and min(vals) > 0 and max(vals) / min(vals) > 10
 
 
 def pareto_figure(groups: Mapping[str, tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]], x: str,
-                  y: str, *, title: str = "", label_columns: Sequence[str] = ()) -> Any:
-    """All points (small, faint) and each group's front (markers joined by a step line).
-    ``groups``: ``name -> (rows, front rows)``. Axes are logarithmic when a metric spans more than
-    two decades. Returns a matplotlib Figure (save it with ``archsim.report.plots.save_png``)."""
+                  y: str, *, title: str = "", label_points: bool = True) -> Any:
+    """All points (small, faint) and each group's front (markers joined by a step line, labelled
+    with their point numbers when there are at most 30). ``groups``: ``name -> (rows, front
+    rows)``. An axis is logarithmic when its values span more than a factor of 10. Returns a
+    matplotlib Figure (save it with ``archsim.report.plots.save_png``)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -114,10 +115,10 @@ def pareto_figure(groups: Mapping[str, tuple[Sequence[Mapping[str, Any]], Sequen
         label = f"{name}: front ({len(front)} of {len(pts)})" if name else f"front ({len(front)} of {len(pts)})"
         ax.step(fx, fy, where="post", color=color, linewidth=1.2)
         ax.scatter(fx, fy, s=28, color=color, edgecolors="k", linewidths=0.5, zorder=3, label=label)
-        if label_columns and len(front) <= 12:
+        if label_points and sum(len(f) for _, f in groups.values()) <= 30:
             for r, px, py in zip(front, fx, fy):
-                text = ", ".join(f"{c}={r.get(c)}" for c in label_columns if r.get(c) is not None)
-                ax.annotate(text, (px, py), textcoords="offset points", xytext=(4, 4), fontsize="x-small")
+                ax.annotate(str(r.get("point", "")), (px, py), textcoords="offset points", xytext=(4, 3),
+                            fontsize="x-small", color=color)
     if _log_scale(xs_all):
         ax.set_xscale("log")
     if _log_scale(ys_all):
@@ -125,6 +126,9 @@ def pareto_figure(groups: Mapping[str, tuple[Sequence[Mapping[str, Any]], Sequen
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     ax.set_title(title or f"Pareto front: {y} vs {x}")
+    if label_points:
+        ax.text(0.01, 0.01, "labels: point numbers (archsim pareto prints them)", transform=ax.transAxes,
+                fontsize="x-small", color="0.4")
     ax.grid(True, which="both", alpha=0.3)
     if groups:
         ax.legend(loc="upper right", fontsize="small")
