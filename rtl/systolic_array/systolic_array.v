@@ -46,8 +46,6 @@ module systolic_array #(
     output wire [ROWS*COLS-1:0]        dbg_b_v,
     output wire [ROWS*COLS*ACC_W-1:0]  dbg_acc
 );
-    localparam integer NPE = ROWS * COLS;
-
     // ---- controller state ------------------------------------------------------------------
     reg        mode_r;
     reg        draining;
@@ -57,16 +55,6 @@ module systolic_array #(
     wire       pe_en  = busy | in_start;             // the array holds while idle
     wire       pe_clr = in_start;                    // the first beat sees an empty array
     wire       beat   = in_valid & ~in_load;
-
-    // ---- PE registers (flat, PE (i, j) at i*COLS + j) --------------------------------------------
-    wire [NPE*8-1:0]     pa;
-    wire [NPE-1:0]       pav;
-    wire [NPE-1:0]       pal;
-    wire [NPE*8-1:0]     pb;
-    wire [NPE-1:0]       pbv;
-    wire [NPE*ACC_W-1:0] pacc;
-    assign dbg_a = pa;  assign dbg_a_v = pav;  assign dbg_a_last = pal;
-    assign dbg_b = pb;  assign dbg_b_v = pbv;  assign dbg_acc = pacc;
 
     // ---- left edge: row i of a delayed by i cycles -------------------------------------------
     wire [ROWS*8-1:0] ea;      // a entering PE(i, 0)
@@ -115,24 +103,26 @@ module systolic_array #(
             end
         end
 
-        // ---- the PE grid ---------------------------------------------------------------------
+        // ---- the PE grid: each PE's registers on its own wires (neighbours read them by name;
+        //      the dbg_* buses only collect them, so no PE reads a bus all PEs write) ------------
         for (i = 0; i < ROWS; i = i + 1) begin : g_row
             for (j = 0; j < COLS; j = j + 1) begin : g_col
                 localparam integer P = i * COLS + j;
-                wire [7:0]       a_i, b_i;
-                wire             av_i, al_i, bv_i;
-                wire [ACC_W-1:0] ps_i;
+                wire [7:0]       a_i, b_i, a_o, b_o;
+                wire             av_i, al_i, bv_i, av_o, al_o, bv_o;
+                wire [ACC_W-1:0] ps_i, acc_o;
                 if (j == 0) begin : g_left
                     assign {av_i, al_i, a_i} = {eav[i], eal[i], ea[i*8 +: 8]};
                 end else begin : g_inner_a
-                    assign {av_i, al_i, a_i} = pe_clr ? 10'd0 : {pav[P-1], pal[P-1], pa[(P-1)*8 +: 8]};
+                    assign {av_i, al_i, a_i} = pe_clr ? 10'd0
+                                             : {g_row[i].g_col[j-1].av_o, g_row[i].g_col[j-1].al_o, g_row[i].g_col[j-1].a_o};
                 end
                 if (i == 0) begin : g_top
                     assign {bv_i, b_i} = md ? {1'b0, b_in[j*8 +: 8]} : g_bskew[j].tail;
                     assign ps_i = {ACC_W{1'b0}};
                 end else begin : g_inner_b
-                    assign {bv_i, b_i} = pe_clr ? 9'd0 : {pbv[P-COLS], pb[(P-COLS)*8 +: 8]};
-                    assign ps_i = pe_clr ? {ACC_W{1'b0}} : pacc[(P-COLS)*ACC_W +: ACC_W];
+                    assign {bv_i, b_i} = pe_clr ? 9'd0 : {g_row[i-1].g_col[j].bv_o, g_row[i-1].g_col[j].b_o};
+                    assign ps_i = pe_clr ? {ACC_W{1'b0}} : g_row[i-1].g_col[j].acc_o;
                 end
                 mac_pe #(
                     .ACC_W(ACC_W),
@@ -142,9 +132,10 @@ module systolic_array #(
                     .load(in_load), .drain(draining),
                     .a_in(a_i), .a_v_in(av_i), .a_last_in(al_i),
                     .b_in(b_i), .b_v_in(bv_i), .psum_in(ps_i),
-                    .a(pa[P*8 +: 8]), .a_v(pav[P]), .a_last(pal[P]),
-                    .b(pb[P*8 +: 8]), .b_v(pbv[P]), .acc(pacc[P*ACC_W +: ACC_W])
+                    .a(a_o), .a_v(av_o), .a_last(al_o), .b(b_o), .b_v(bv_o), .acc(acc_o)
                 );
+                assign dbg_a[P*8 +: 8] = a_o;  assign dbg_a_v[P] = av_o;  assign dbg_a_last[P] = al_o;
+                assign dbg_b[P*8 +: 8] = b_o;  assign dbg_b_v[P] = bv_o;  assign dbg_acc[P*ACC_W +: ACC_W] = acc_o;
             end
         end
     endgenerate
@@ -157,12 +148,13 @@ module systolic_array #(
     wire last_in = ~draining & br_av & br_al & (md ? ~in_load : br_bv);
 
     // ---- output drain ----------------------------------------------------------------------------
-    wire [COLS*ACC_W-1:0] bottom = pacc[(ROWS-1)*COLS*ACC_W +: COLS*ACC_W];
+    wire [COLS*ACC_W-1:0] bottom;                          // the bottom row's accumulators
     reg  [COLS*ACC_W-1:0] os_out;
     wire [COLS*ACC_W-1:0] ws_out;
     generate
         for (j = 0; j < COLS; j = j + 1) begin : g_deskew
             localparam integer D = COLS - 1 - j;
+            assign bottom[j*ACC_W +: ACC_W] = g_row[ROWS-1].g_col[j].acc_o;
             if (D == 0) begin : g_direct
                 assign ws_out[j*ACC_W +: ACC_W] = bottom[j*ACC_W +: ACC_W];
             end else begin : g_delay
