@@ -80,4 +80,24 @@ SYSTOLIC_ARRAY = Block(
     limits={"ROWS": (1, 64), "COLS": (1, 64), "ACC_W": (17, 64), "BROKEN": (0, 2)},
 )
 
-BLOCKS: dict[str, Block] = {b.name: b for b in (MAC_PE, SYSTOLIC_ARRAY)}
+BITSERIAL_PE = Block(
+    name="bitserial_pe",
+    sources=("bitserial_pe/bitserial_pe.v",),
+    model="archsim.hw.bitserial.pe.BitSerialPEPorts",
+    defaults={"LANES": 4, "SCALE_BITS": 8, "DEQUANT": 1, "BROKEN": 0},
+    configs=({"SCALE_BITS": 8},),
+    slow_configs=({"DEQUANT": 0}, {"SCALE_BITS": 4}, {"SCALE_BITS": 16}),
+    limits={"LANES": (4, 4), "SCALE_BITS": (2, 16), "DEQUANT": (0, 1), "BROKEN": (0, 2)},
+)
+
+BFP_DOT = Block(
+    name="bfp_dot",
+    sources=("bfp_dot/bfp_dot.v",),
+    model="archsim.hw.bfp.dot.BfpDotModel",
+    defaults={"P": 4, "LANES": 4, "BLOCK": 32, "BROKEN": 0},
+    configs=({"P": 4, "LANES": 4, "BLOCK": 32},),
+    slow_configs=({"P": 8, "LANES": 8, "BLOCK": 64}, {"P": 4, "LANES": 1, "BLOCK": 16}, {"P": 16, "LANES": 4, "BLOCK": 128}),
+    limits={"P": (2, 24), "LANES": (1, 128), "BLOCK": (1, 1024), "BROKEN": (0, 1)},
+)
+
+BLOCKS: dict[str, Block] = {b.name: b for b in (MAC_PE, SYSTOLIC_ARRAY, BITSERIAL_PE, BFP_DOT)}

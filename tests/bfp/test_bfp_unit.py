@@ -54,7 +54,8 @@ def test_sign_magnitude_patterns():
 
 
 def test_cycle_model_timing_and_values():
-    """Blocks back to back, one beat per cycle; a block's result is out 2 edges after its last beat."""
+    """Blocks back to back, one beat per cycle; a block's result is registered one edge after the
+    edge that takes its last beat into stage 1."""
     spec = BfpDotSpec(mantissa_bits=4, block_size=8, lanes=4)
     f = get_format("bfp12", block=8)
     rng = np.random.default_rng(0)
@@ -67,15 +68,17 @@ def test_cycle_model_timing_and_values():
         if cyc < len(beats):
             blk, beat = beats[cyc]
             sl = slice(beat * 4, beat * 4 + 4)
-            o = model.step(valid=1, a_m=[to_sign_magnitude(m, 4) for m in qa.codes[blk, sl]],
+            o = model.step(in_valid=1, a_m=[to_sign_magnitude(m, 4) for m in qa.codes[blk, sl]],
                            b_m=[to_sign_magnitude(m, 4) for m in qb.codes[blk, sl]],
                            a_exp=int(qa.fields["exponent"][blk]) + EXP_BIAS,
                            b_exp=int(qb.fields["exponent"][blk]) + EXP_BIAS, last=beat == 1)
         else:
             o = model.step()
-        if o.out_valid:
-            outs.append((cyc, o.out_sum, o.out_exp))
-    # last beats enter at cycles 1, 3, 5; results registered at the edges ending cycles 2, 4, 6
+        if o["out_valid"]:
+            outs.append((cyc, o["out_sum"], o["out_exp"]))
+        else:
+            assert "out_sum" not in o
+    # last beats at edges 1, 3, 5; results registered at edges 2, 4, 6
     assert [c for c, _, _ in outs] == [2, 4, 6]
     assert [s for _, s, _ in outs] == s_ref.tolist() and [e for _, _, e in outs] == e_ref.tolist()
 

@@ -9,10 +9,11 @@ bits and outputs ``(S, e)`` per block: no rounding anywhere, so hardware and thi
 bit for bit. Converting ``S 2^e`` to FP32 or summing blocks of different exponents is the job of
 the unit that consumes the output.
 
-Timing (:class:`BfpDotModel`, the oracle for ``rtl/``): stage 1 multiplies one beat and sums it
-with an adder tree, stage 2 accumulates; the result of a block whose last beat enters in cycle
-``t`` is on the output during cycle ``t + 2`` (``pipeline_cycles = 2``). A new block can start
-the cycle after the previous block's last beat (back-to-back blocks, one beat per cycle).
+Timing (:class:`BfpDotModel`, the oracle for ``rtl/bfp_dot``): stage 1 multiplies one beat and
+sums it with an adder tree, stage 2 accumulates; the result of a block whose last beat enters at
+the edge ending cycle ``t`` is registered at the edge ending cycle ``t + 1`` (``pipeline_cycles =
+2`` edges from the last beat's). A new block can start the cycle after the previous block's last
+beat (back-to-back blocks, one beat per cycle).
 """
 
 from __future__ import annotations
@@ -103,20 +104,18 @@ def from_sign_magnitude(pattern: int, bits: int) -> int:
     return -mag if pattern >> (bits - 1) & 1 else mag
 
 
-@dataclass
-class BfpDotOutputs:
-    out_valid: int = 0
-    out_sum: int = 0  # signed accumulator value S
-    out_exp: int = 0  # signed e = E_a + E_b - 2 (p - 2)
+#: registers of rtl/bfp_dot (debug ports ``dbg_<name>``)
+DOT_REGISTERS = ("s1_valid", "s1_last", "s1_sum", "s1_exp", "acc", "acc_exp", "first")
 
 
 class BfpDotModel:
-    """Cycle-stepped BFP dot-product unit. Call :meth:`step` once per rising clock edge with the
-    inputs driven during that cycle; it returns the registered outputs after the edge.
+    """Cycle-stepped BFP dot-product unit (the model of ``rtl/bfp_dot``). :meth:`step` is one
+    rising edge: it takes the input ports before the edge and returns every register after it,
+    with the RTL's names (``out_sum``/``out_exp`` only when ``out_valid``).
 
     Inputs per beat: ``a_m``/``b_m`` (``lanes`` sign-magnitude patterns of ``p`` bits),
-    ``a_exp``/``b_exp`` (stored exponents ``E + 127``, sampled on a block's first beat) and
-    ``last`` (1 on a block's last beat). ``valid = 0`` cycles are bubbles.
+    ``a_exp``/``b_exp`` (stored exponents ``E + 127``, used on a block's first beat) and
+    ``last`` (1 on a block's last beat). ``in_valid = 0`` cycles are bubbles.
     """
 
     def __init__(self, spec: BfpDotSpec):
@@ -129,33 +128,41 @@ class BfpDotModel:
         self.acc = 0
         self.acc_exp = 0
         self.first = 1
-        self.out = BfpDotOutputs()
+        self.out_valid, self.out_sum, self.out_exp = 0, 0, 0
 
-    def step(self, *, rst: int = 0, valid: int = 0, a_m=(), b_m=(), a_exp: int = 0, b_exp: int = 0,
-             last: int = 0) -> BfpDotOutputs:
+    def state(self) -> dict:
+        d = {"out_valid": self.out_valid}
+        if self.out_valid:
+            d.update(out_sum=self.out_sum, out_exp=self.out_exp)
+        d.update({name: getattr(self, name) for name in DOT_REGISTERS})
+        return d
+
+    def step(self, *, rst: int = 0, in_valid: int = 0, a_m=(), b_m=(), a_exp: int = 0, b_exp: int = 0,
+             last: int = 0) -> dict:
         if rst:
             self.reset()
-            return self.out
+            return self.state()
         p, lanes = self.spec.mantissa_bits, self.spec.lanes
         # stage 2 (uses stage-1 registers from the previous cycle)
-        out = BfpDotOutputs()
+        self.out_valid = 0
         if self.s1_valid:
             total = self.acc + self.s1_sum
             if self.s1_last:
-                out = BfpDotOutputs(1, total, self.s1_exp)
+                self.out_valid, self.out_sum, self.out_exp = 1, total, self.s1_exp
                 self.acc = 0
             else:
                 self.acc = total
         # stage 1
-        if valid:
+        if in_valid:
             if len(a_m) != lanes or len(b_m) != lanes:
                 raise InputError(None, "a_m/b_m", f"{lanes} mantissas per beat", (len(a_m), len(b_m)))
             prod = sum(from_sign_magnitude(x, p) * from_sign_magnitude(y, p) for x, y in zip(a_m, b_m))
+            e_now = (a_exp - EXP_BIAS) + (b_exp - EXP_BIAS) - 2 * (p - 2)
+            e_use = e_now if self.first else self.acc_exp
             if self.first:
-                self.acc_exp = (a_exp - EXP_BIAS) + (b_exp - EXP_BIAS) - 2 * (p - 2)
-            self.s1_valid, self.s1_last, self.s1_sum, self.s1_exp = 1, int(bool(last)), prod, self.acc_exp
+                self.acc_exp = e_now
+            self.s1_valid, self.s1_last, self.s1_sum, self.s1_exp = 1, int(bool(last)), prod, e_use
             self.first = int(bool(last))
         else:
             self.s1_valid = 0
-        self.out = out
-        return out
+        return self.state()

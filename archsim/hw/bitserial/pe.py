@@ -40,6 +40,10 @@ LANES = 4
 PIPELINE_CYCLES = 2
 #: the accumulator's LSB is 2^ACC_LSB_EXP
 ACC_LSB_EXP = -26
+#: largest term significance: INT8's most significant Booth digit (4^3); the accumulator (64 bits)
+#: then holds any group of up to 2^12 cycles exactly: |product| < 2^(11 + 30 + 1 + 6 + 1)
+BSIG_MAX = 6
+ACC_BITS = 64
 
 
 def fp16_fields(patterns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -70,7 +74,7 @@ class BitSerialPEModel:
     Call :meth:`ready` for the combinational back-pressure of the current cycle, then
     :meth:`step` with the inputs driven in that cycle (ignored when not ready); it returns the
     registered outputs after the edge. Inputs: ``valid``, ``act`` ``(n_pes, 4)`` FP16 patterns,
-    ``t_sign``/``t_exp``/``t_man`` ``(n_pes, 4)``, ``bsig`` (-1..14), ``group_end`` (1 on a group's
+    ``t_sign``/``t_exp``/``t_man`` ``(n_pes, 4)``, ``bsig`` (-1..6), ``group_end`` (1 on a group's
     last beat) and ``scale`` ``(n_pes,)`` (the group's scale code, sampled with ``group_end``).
     """
 
@@ -139,11 +143,58 @@ class BitSerialPEModel:
                 ts = np.asarray(t_sign, np.int64).reshape(self.n, self.lanes)
                 te = np.asarray(t_exp, np.int64).reshape(self.n, self.lanes)
                 tm = np.asarray(t_man, np.int64).reshape(self.n, self.lanes)
-                if not -1 <= bsig <= 14:
-                    raise InputError(None, "bsig", "-1..14", bsig)
+                if not -1 <= bsig <= BSIG_MAX:
+                    raise InputError(None, "bsig", f"-1..{BSIG_MAX}", bsig)
                 self.r1_sign = s_a ^ ts
                 self.r1_man = man * tm
                 self.r1_shift = ep + te + bsig + 1
                 self.r1_scale = np.asarray(scale if scale is not None else np.zeros(self.n), np.int64).reshape(self.n)
         self.cycle += 1
         return out
+
+
+#: registers of rtl/bitserial_pe (debug ports ``dbg_<name>``), in the model's order
+PE_REGISTERS = ("r1_valid", "r1_end", "r1_sign", "r1_man", "r1_shift", "r1_scale", "r2_valid", "r2_end", "r2_sum",
+                "r2_scale", "acc", "dq_cnt", "dq_p", "dq_s", "dq_acc")
+
+
+class BitSerialPEPorts:
+    """One PE behind the pins of ``rtl/bitserial_pe`` (the RTL co-verification model).
+
+    :meth:`step` is one rising edge: it takes the input ports before the edge (``rst``,
+    ``in_valid``, ``act``/``t_sign``/``t_exp``/``t_man`` as lists of 4 lane values, ``bsig``,
+    ``group_end``, ``scale``) and returns every register after it, ``ready`` (combinational,
+    from the new state) and ``out_valid`` with ``out_value`` (only when valid)."""
+
+    def __init__(self, scale_bits: int = 8, dequant: bool = True, lanes: int = LANES):
+        self.pe = BitSerialPEModel(1, scale_bits=scale_bits, dequant=dequant, lanes=lanes)
+        self.out_valid = 0
+        self.out_value = 0
+
+    def state(self) -> dict:
+        pe = self.pe
+        d = {"ready": pe.ready(), "out_valid": self.out_valid}
+        if self.out_valid:
+            d["out_value"] = self.out_value
+        d.update({"r1_valid": pe.r1_valid, "r1_end": pe.r1_end, "r1_sign": pe.r1_sign[0].copy(),
+                  "r1_man": pe.r1_man[0].copy(), "r1_shift": pe.r1_shift[0].copy(), "r1_scale": int(pe.r1_scale[0]),
+                  "r2_valid": pe.r2_valid, "r2_end": pe.r2_end, "r2_sum": int(pe.r2_sum[0]),
+                  "r2_scale": int(pe.r2_scale[0]), "acc": int(pe.acc[0]), "dq_cnt": pe.dq_cnt, "dq_p": int(pe.dq_p[0]),
+                  "dq_s": int(pe.dq_s[0]), "dq_acc": int(pe.dq_acc[0])})
+        return d
+
+    def step(self, *, rst: int = 0, in_valid: int = 0, act=(0, 0, 0, 0), t_sign=(0, 0, 0, 0), t_exp=(0, 0, 0, 0),
+             t_man=(0, 0, 0, 0), bsig: int = 0, group_end: int = 0, scale: int = 0) -> dict:
+        if rst:
+            self.pe.reset()
+            self.out_valid, self.out_value = 0, 0
+            return self.state()
+        lanes = self.pe.lanes
+        out = self.pe.step(valid=int(bool(in_valid)), act=np.asarray(act).reshape(1, lanes),
+                           t_sign=np.asarray(t_sign).reshape(1, lanes), t_exp=np.asarray(t_exp).reshape(1, lanes),
+                           t_man=np.asarray(t_man).reshape(1, lanes), bsig=int(bsig), group_end=int(bool(group_end)),
+                           scale=[int(scale)])
+        self.out_valid = out.out_valid
+        if out.out_valid:
+            self.out_value = int(out.out_value[0])
+        return self.state()
