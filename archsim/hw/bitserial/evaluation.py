@@ -69,27 +69,28 @@ CONFIGS = (
 )
 
 
-def workload(model: str, phase: str, seq_len: int = CONTEXT) -> Graph:
-    """The model's prefill (``seq_len`` prompt tokens) or decode step (context ``seq_len``)."""
+def workload(model: str, phase: str, seq_len: int = CONTEXT, logits: str = "all") -> Graph:
+    """The model's prefill (``seq_len`` prompt tokens) or decode step (context ``seq_len``).
+    ``logits="all"`` computes the LM head at every prompt position, as scoring a discriminative
+    task needs (and as the artifact does); ``"last"`` only at the last one (generation)."""
     if model == "phi-2":
-        g = decoder_llm(PHI2_AS_GPT2, phase=phase, seq_len=seq_len, name="phi-2")
-        return g
-    return load_workload(model, phase=phase, seq_len=seq_len)
+        return decoder_llm(PHI2_AS_GPT2, phase=phase, seq_len=seq_len, name="phi-2", logits=logits)
+    return load_workload(model, phase=phase, seq_len=seq_len, logits=logits)
 
 
 def cycles(config: Config, model: str, phase: str, *, convention: str = "bitmod-sim", level: str = "analytic",
-           seq_len: int = CONTEXT) -> int:
+           seq_len: int = CONTEXT, logits: str = "all") -> int:
     from archsim.hw.bitserial.model import simulate
 
-    res = simulate(workload(model, phase, seq_len), config.spec(phase, model, convention), level=level,
+    res = simulate(workload(model, phase, seq_len, logits), config.spec(phase, model, convention), level=level,
                    record_events=False)
     return int(res.totals["cycles"])
 
 
-def cycle_table(*, convention: str = "bitmod-sim", models=MODELS, configs=CONFIGS) -> dict:
+def cycle_table(*, convention: str = "bitmod-sim", models=MODELS, configs=CONFIGS, logits: str = "all") -> dict:
     """``{config: {"prefill": [...], "decode": [...]}}`` cycles per model (in ``models`` order)."""
-    return {c.name: {ph: [cycles(c, m, ph, convention=convention) for m in models] for ph in ("prefill", "decode")}
-            for c in configs}
+    return {c.name: {ph: [cycles(c, m, ph, convention=convention, logits=logits) for m in models]
+                     for ph in ("prefill", "decode")} for c in configs}
 
 
 def speedups(table: dict, decode_tokens: int = DECODE_TOKENS) -> dict:
