@@ -75,8 +75,9 @@ SYSTOLIC_ARRAY = Block(
     sources=("mac_pe/mac_pe.v", "systolic_array/systolic_array.v"),
     model="archsim.hw.systolic.ports.ArrayPorts (PEArray)",
     defaults={"ROWS": 4, "COLS": 4, "ACC_W": 32, "BROKEN": 0},
-    configs=({"ROWS": 2, "COLS": 2}, {"ROWS": 3, "COLS": 3}, {"ROWS": 4, "COLS": 4}, {"ROWS": 8, "COLS": 8}),
-    slow_configs=({"ROWS": 16, "COLS": 16}, {"ROWS": 3, "COLS": 5}, {"ROWS": 1, "COLS": 1}, {"ROWS": 4, "COLS": 4, "ACC_W": 20}),
+    configs=({"ROWS": 2, "COLS": 2}, {"ROWS": 4, "COLS": 4}, {"ROWS": 8, "COLS": 8}),
+    slow_configs=({"ROWS": 16, "COLS": 16}, {"ROWS": 3, "COLS": 3}, {"ROWS": 3, "COLS": 5}, {"ROWS": 1, "COLS": 1},
+                  {"ROWS": 4, "COLS": 4, "ACC_W": 20}),
     limits={"ROWS": (1, 64), "COLS": (1, 64), "ACC_W": (17, 64), "BROKEN": (0, 2)},
 )
 
