@@ -81,8 +81,8 @@ def run(args: argparse.Namespace) -> int:
     fig = pareto_figure(groups, args.x, args.y, title=f"{name}: Pareto front of {args.y} vs {args.x}")
     save_png(fig, png)
 
-    cols = (["group"] if by else []) + ["point", *axis_cols, "workload", args.x, args.y]
-    cols += [c for c in ("cycles", "energy_pj", "utilization", "area_mm2") if c not in cols]
+    cols = list(dict.fromkeys((["group"] if by else []) + ["point", *axis_cols, "workload", args.x, args.y,
+                                                         "cycles", "energy_pj", "utilization", "area_mm2"]))
     if args.format == "json":
         sys.stdout.write(json.dumps({"x": args.x, "y": args.y, "maximize": args.maximize, "by": by,
                                      "front": [{c: r.get(c) for c in ["key", *cols]} for r in fronts]}, indent=1) + "\n")

@@ -57,9 +57,15 @@ def _evaluator(plugin: Any) -> Callable[..., dict] | None:
 
 
 def _clean(value: Any) -> Any:
-    """Totals as plain JSON scalars (numpy to Python; NaN/inf to None)."""
+    """Totals as plain JSON values (numpy to Python, NaN/inf to None, tuples to lists, mapping
+    keys to strings; anything else as its text)."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
+        value = value.item() if getattr(value, "ndim", 0) == 0 else value.tolist()
+        return _clean(value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if value is None or isinstance(value, bool | int | float | str):

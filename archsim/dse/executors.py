@@ -4,7 +4,8 @@ chunk finishes (in completion order; the store puts rows back in point order).
 * :class:`LocalExecutor` (default): a process pool on this machine. A worker that dies (killed,
   out of memory, crashed) breaks the pool; the pool is restarted and the unfinished chunks run
   again. A chunk whose worker dies twice is split into single points, and a single point whose
-  worker dies :data:`MAX_WORKER_DEATHS` times is recorded as an error row.
+  worker dies :data:`MAX_WORKER_DEATHS` times is recorded as an error row. Workers exit by
+  themselves when the sweep process dies (even by SIGKILL).
 * :class:`DaskExecutor`: Dask distributed (``pip install archsim[dask]``) on a scheduler at an
   address (``tcp://HOST:PORT``) or on a LocalCluster it starts. Dask reschedules the tasks of a
   lost worker itself; a task that kills workers ``distributed.scheduler.allowed-failures`` times
@@ -17,6 +18,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -40,10 +44,26 @@ def _died(point: DesignPoint, times: int) -> dict[str, Any]:
                                "(killed, out of memory or crashed); rerun with --retry-errors to try again")
 
 
+def _exit_with_parent(interval_s: float = 0.5) -> None:
+    """Pool-worker initializer: exit when the process that started this worker is gone, so that a
+    SIGKILLed sweep leaves no workers waiting forever for work (an orphan gets a new parent)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="archsim-exit-with-parent", daemon=True).start()
+
+
 def _mp_context() -> multiprocessing.context.BaseContext:
-    """forkserver where available (fast worker start with archsim preloaded, no fork of a threaded
-    parent), else spawn."""
+    """How pool workers start: ``fork`` on Linux when this process runs a single thread (workers
+    start in milliseconds with everything imported; forking a threaded process is unsafe), else
+    ``forkserver`` with archsim preloaded where available, else ``spawn``."""
     methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["archsim.dse.evaluate"])
@@ -67,7 +87,8 @@ class LocalExecutor:
         deaths: dict[tuple[str, ...], int] = {}
         ctx = _mp_context()
         while queue:
-            pool = ProcessPoolExecutor(max_workers=min(self.workers, len(queue)), mp_context=ctx)
+            pool = ProcessPoolExecutor(max_workers=min(self.workers, len(queue)), mp_context=ctx,
+                                       initializer=_exit_with_parent)
             try:
                 futures = {pool.submit(run_chunk, c): c for c in queue}
                 queue = []

@@ -39,6 +39,8 @@ def _cell(v: Any) -> Any:
         return ""
     if isinstance(v, float):
         return repr(v)
+    if isinstance(v, dict | list):
+        return json.dumps(v, separators=(",", ":"))
     return v
 
 
@@ -64,7 +66,8 @@ def _arrow_column(pa: Any, values: list[Any]) -> Any:
         return pa.array(values, type=pa.int64())
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in present) and present:
         return pa.array([float(v) if v is not None else None for v in values], type=pa.float64())
-    return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+    return pa.array([None if v is None else json.dumps(v, separators=(",", ":")) if isinstance(v, dict | list)
+                     else str(v) for v in values], type=pa.string())
 
 
 def render_parquet(rows: Sequence[Mapping[str, Any]], axis_names: Sequence[str], sweep: Mapping[str, Any],

@@ -34,6 +34,8 @@ class Progress:
         self.total = total
         self.done = 0
         self.start = time.perf_counter()
+        if enabled:
+            tqdm.monitor_interval = 0  # no monitor thread: the local pool may then fork its workers
         self.bar = tqdm(total=total, desc=desc, unit="pt", file=sys.stderr, dynamic_ncols=True) if enabled else None
 
     @property

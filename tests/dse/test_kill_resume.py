@@ -61,6 +61,14 @@ def stored(db: Path) -> int:
         return 0
 
 
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting to be reaped counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def wait_for(cond, timeout_s: float = 60.0) -> None:
     end = time.monotonic() + timeout_s
     while not cond():
@@ -70,11 +78,8 @@ def wait_for(cond, timeout_s: float = 60.0) -> None:
 
 
 def worker_pids(parent: int) -> list[int]:
-    """Pool workers: the descendants that run the forkserver's forked children (not the server,
-    not the resource tracker)."""
-    procs = descendants(parent)
-    servers = [p for p in procs if "forkserver" in cmdline(p)]
-    return [c for s in servers for c in children(s)]
+    """Pool workers: the descendants that are neither a forkserver nor a resource tracker."""
+    return [p for p in descendants(parent) if not any(w in cmdline(p) for w in ("forkserver", "resource_tracker"))]
 
 
 def test_sigkill_worker_then_parent_then_resume(tmp_path):
@@ -97,6 +102,8 @@ def test_sigkill_worker_then_parent_then_resume(tmp_path):
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait(timeout=30)
         at_parent_kill = stored(db)
+        # the orphaned workers notice and exit by themselves
+        wait_for(lambda: not any(alive(p) for p in tree), 10)
     finally:
         if parent.poll() is None:
             parent.kill()
