@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,42 @@ def _with_field(spec: Any, path: list[str], value: Any) -> Any:
     current = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec) if f.init}
     current[name] = value
     return spec_from_mapping(type(spec), current)
+
+
+def _field_of(spec: Any, path: list[str]) -> tuple[type, dataclasses.Field]:
+    for part in path[:-1]:
+        spec = getattr(spec, part)
+    fields = {f.name: f for f in dataclasses.fields(spec)}
+    return type(spec), fields[path[-1]]
+
+
+def _field_problem(spec: Any, path: list[str], value: Any) -> str | None:
+    """What is wrong with ``value`` for the field by itself (its type, choices or minimum), or
+    None. The type check follows the spec-file rules (an int is a fine float)."""
+    cls, f = _field_of(spec, path)
+    tp = typing.get_type_hints(cls).get(f.name)
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if tp is int and not (numeric and int(value) == value):
+        return "an integer"
+    if tp is float and not numeric:
+        return "a number"
+    if tp is str and not isinstance(value, str):
+        return "a string"
+    if tp is bool and not isinstance(value, bool):
+        return "true or false"
+    choices = f.metadata.get("choices")
+    if choices is not None and value not in choices:
+        return f"one of {list(choices)}"
+    lo = f.metadata.get("min")
+    if lo is not None and numeric and value < lo:
+        return f"a value >= {lo}"
+    return None
+
+
+def _plain_coerce(spec: Any, path: list[str], value: Any) -> Any:
+    cls, f = _field_of(spec, path)
+    tp = typing.get_type_hints(cls).get(f.name)
+    return float(value) if tp is float else int(value) if tp is int else value
 
 
 def _replace_all(spec: Any, changes: dict[str, Any]) -> Any:
@@ -346,11 +383,16 @@ def _validate_axis(axis: Axis, targets: dict[str, Target], base: Any, workloads:
             v = row[i]
             if t.group == "arch":
                 try:
-                    spec = _with_field(base, t.path.split("."), v)
+                    obj = _with_field(base, t.path.split("."), v)
                 except (InputError, TypeError, ValueError) as e:
-                    expected = e.expected if isinstance(e, InputError) else "a valid value"
+                    # wrong on its own (type, choices, minimum): a spec error; valid on its own
+                    # but not with the base's other fields: combinations decide (error rows)
+                    problem = _field_problem(base, t.path.split("."), v)
+                    if problem is None and isinstance(e, InputError):
+                        row[i] = _plain_coerce(base, t.path.split("."), v)
+                        continue
+                    expected = problem or (e.expected if isinstance(e, InputError) else "a valid value")
                     raise InputError(source, field, expected, v) from None
-                obj = spec
                 for part in t.path.split("."):
                     obj = getattr(obj, part)
                 row[i] = obj
