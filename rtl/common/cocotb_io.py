@@ -35,19 +35,28 @@ def value_int(handle) -> int:
 async def start(dut, idle: dict[str, int], reset_cycles: int = 2) -> None:
     """Start the clock, drive ``idle`` on the inputs, and hold ``rst`` for ``reset_cycles`` edges."""
     Clock(dut.clk, PERIOD_NS, unit="ns").start()
-    dut.rst.value = 1
-    drive(dut, idle)
+    for key in [k for k in _driven if k[0] == id(dut)]:
+        del _driven[key]
+    drive(dut, {**idle, "rst": 1})
     for _ in range(reset_cycles):
         await RisingEdge(dut.clk)
     await FallingEdge(dut.clk)
-    dut.rst.value = 0
+    drive(dut, {"rst": 0})
+
+
+_driven: dict[tuple[int, str], int] = {}  # (id(dut), port) -> the value last driven
 
 
 def drive(dut, inputs: dict[str, int]) -> None:
-    """Set input ports; integers are taken modulo the port width (two's complement)."""
+    """Set input ports (integers modulo the port width: two's complement); ports whose value does
+    not change are not written again."""
     for name, value in inputs.items():
         handle = getattr(dut, name)
-        handle.value = int(value) & ((1 << len(handle)) - 1)
+        v = int(value) & ((1 << len(handle)) - 1)
+        key = (id(dut), name)
+        if _driven.get(key) != v:
+            handle.value = v
+            _driven[key] = v
 
 
 async def cycle(dut, inputs: dict[str, int]) -> None:

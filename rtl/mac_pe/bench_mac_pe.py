@@ -35,6 +35,7 @@ async def mac_pe_matches_model(dut):
     message, passed = "", False
     try:
         await cocotb_io.start(dut, idle)
+        board.check(0, sample(dut, acc_bits), model.state(), context="after reset")
         for n, inputs in enumerate(vectors, start=1):
             await cocotb_io.cycle(dut, inputs)
             want = model.step(**inputs)

@@ -74,6 +74,8 @@ async def systolic_array_matches_model(dut):
 
     try:
         await cocotb_io.start(dut, beat_inputs(Beat(), R, C))
+        reset_state = {"busy": 0, "done": 0, "out_valid": 0, **model.registers()}
+        board.check(0, sample(dut, R, C, W), reset_state, context="after reset")
         for case in cases:
             out = np.zeros((case.m, case.n), np.int64)
             tile_cycles = 0
