@@ -20,8 +20,9 @@ blocks of B (``rows x k`` each) on chip while the token tiles of A stream past, 
 across the chunk's blocks; *tokens-outer* keeps a chunk of A token tiles while B's blocks stream,
 each block kept across the chunk's tiles. A chunk fills half its buffer (so the next one loads
 meanwhile), all of it (fewer re-reads of the other operand, but the next chunk's load waits) or
-nothing (both operands stream); of these six nests the op uses the fastest (the mapper's job,
-done per op). An operand that fits its
+nothing (both operands stream). When a full-width tile's operand does not fit its buffer (a long
+reduction), tiles using fewer token (or channel) lines are tried as well. The op uses the fastest
+of these mappings (the mapper's job, done per op). An operand that fits its
 buffer whole is read once; a unit too big for its buffer is re-streamed in reduction slices for
 every tile that needs it. Outputs are written once. A DMA engine loads tile ``s+1`` and writes
 tile ``s-1`` while tile ``s`` computes (double buffering); a load that replaces a resident chunk
@@ -231,39 +232,60 @@ def _nest(outer: np.ndarray, inner: np.ndarray, cap_o: int, cap_i: int, chunk_ca
             "traffic": traffic}
 
 
+def _narrow_widths(full: int, per_lane_bytes: float, cap: int) -> list[int]:
+    """Tile widths to try: the whole array side, plus (when a full-width tile does not fit the
+    buffer) the widest that fits all of it and the widest that fits half of it."""
+    widths = [full]
+    if full * per_lane_bytes > cap:
+        for c in (cap, cap // 2):
+            w = int(c // per_lane_bytes)
+            if 1 <= w < full and w not in widths:
+                widths.append(w)
+    return widths
+
+
 def schedule(job: GemmJob, spec: BitSerialSpec) -> Schedule:
     """The op's output tiles in loop order with their DMA (see module docstring and :func:`_nest`):
     ``channels-outer`` keeps chunks of B channel blocks and streams A token tiles; ``tokens-outer``
     keeps chunks of A token tiles and streams B blocks; chunks fill half the buffer (prefetched),
     all of it (fewer re-reads, serial chunk loads) or nothing (the outer operand streamed too).
-    Of the six nests the fastest is used (fewer DRAM bytes, then the first listed, on a tie)."""
+    When a full-width tile's operand does not fit its buffer (a long reduction, e.g. a down
+    projection with FP16 activations), narrower tiles using fewer token lines (or channel lines)
+    are tried too: more tiles, less re-reading. The fastest mapping is used (fewer DRAM bytes,
+    then the first tried, on a tie)."""
     tt = tile_timing(job, spec)
-    ch = _split(job.n, job.rows)  # channels per block
-    tok = _split(job.m, job.cols)  # tokens per tile
     bits_b = Fraction(job.b_bits).limit_denominator(1 << 16)
-    # B block bytes telescope to the total: ceil(end*k*bits/8) - ceil(start*k*bits/8)
-    ends = np.concatenate([[0], np.cumsum(ch)]) * job.k
-    edges = -((-ends * bits_b.numerator) // (bits_b.denominator * 8))
-    b_block = np.diff(edges)
-    a_tile = tok * math.ceil(job.k * job.a_bits / 8)
+    a_row = math.ceil(job.k * job.a_bits / 8)
     cap_w, cap_a = spec.weight_buffer_bytes, spec.act_buffer_bytes
     best = None
     fills = {"half": 2, "full": 1, "stream": None}
-    for order in ("channels-outer", "tokens-outer"):
-        for fill, div in fills.items():
-            if order == "channels-outer":
-                nest = _nest(b_block, a_tile, cap_w, cap_a, cap_w // div if div else None)
-                ci, ti = nest["o"], nest["i"]
-                load_b, load_a, ser_b, ser_a = nest["load_o"], nest["load_i"], nest["serial_o"], nest["serial_i"]
-            else:
-                nest = _nest(a_tile, b_block, cap_a, cap_w, cap_a // div if div else None)
-                ti, ci = nest["o"], nest["i"]
-                load_a, load_b, ser_a, ser_b = nest["load_o"], nest["load_i"], nest["serial_o"], nest["serial_i"]
-            cand = _build(job, tt, tok, ch, ti, ci, load_a, load_b, ser_a, ser_b, f"{order}/{fill}",
-                          int(a_tile.sum()), int(edges[-1]))
-            key = (timing(cand, spec).cycles, nest["traffic"])
-            if best is None or key < best[0]:
-                best = (key, cand)
+    for width_c in _narrow_widths(job.rows, job.k * float(bits_b) / 8, cap_w):
+        ch = _split(job.n, width_c)  # channels per block
+        # B block bytes telescope to the total: ceil(end*k*bits/8) - ceil(start*k*bits/8)
+        ends = np.concatenate([[0], np.cumsum(ch)]) * job.k
+        edges = -((-ends * bits_b.numerator) // (bits_b.denominator * 8))
+        b_block = np.diff(edges)
+        for width_t in _narrow_widths(job.cols, a_row, cap_a):
+            tok = _split(job.m, width_t)  # tokens per tile
+            a_tile = tok * a_row
+            for order in ("channels-outer", "tokens-outer"):
+                for fill, div in fills.items():
+                    if order == "channels-outer":
+                        nest = _nest(b_block, a_tile, cap_w, cap_a, cap_w // div if div else None)
+                        ci, ti = nest["o"], nest["i"]
+                        load_b, load_a, ser_b, ser_a = nest["load_o"], nest["load_i"], nest["serial_o"], nest["serial_i"]
+                    else:
+                        nest = _nest(a_tile, b_block, cap_a, cap_w, cap_a // div if div else None)
+                        ti, ci = nest["o"], nest["i"]
+                        load_a, load_b, ser_a, ser_b = nest["load_o"], nest["load_i"], nest["serial_o"], nest["serial_i"]
+                    label = f"{order}/{fill}"
+                    if width_t != job.cols or width_c != job.rows:
+                        label += f"/tile {width_c}x{width_t}"
+                    cand = _build(job, tt, tok, ch, ti, ci, load_a, load_b, ser_a, ser_b, label,
+                                  int(a_tile.sum()), int(edges[-1]))
+                    key = (timing(cand, spec).cycles, nest["traffic"])
+                    if best is None or key < best[0]:
+                        best = (key, cand)
     return best[1]
 
 
