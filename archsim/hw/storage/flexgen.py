@@ -39,7 +39,7 @@ from archsim.engine import ActionCounts
 from archsim.hw.storage import flash
 from archsim.hw.storage.energy import Prices
 from archsim.hw.storage.gpu import GpuWork, OpCost, group_ns, group_traffic
-from archsim.hw.storage.kvlayout import DecodeShape, split_even
+from archsim.hw.storage.kvlayout import DecodeShape, micro_batch_sizes
 from archsim.hw.storage.spec import StorageSpec
 from archsim.hw.storage.timeline import Breakdown, Spans
 
@@ -69,7 +69,7 @@ class Step:
 def steps(spec: StorageSpec, shape: DecodeShape, work: GpuWork, pr: Prices) -> list[Step]:
     """FlexGen's layer/GPU-batch steps of one decode token, in loop order."""
     out: list[Step] = []
-    batches = split_even(shape.batch, spec.micro_batches)
+    batches = micro_batch_sizes(spec, shape.batch)
     fr = [b / shape.batch for b in batches]
     per_seq_row = shape.kv_heads * shape.row_bytes
     for k, f in enumerate(fr):
@@ -217,7 +217,7 @@ class _EventModel:
             yield req
             s = self.env.now
             yield self.env.timeout(st.gpu_ns)
-            op = st.name + (f"[b{st.batch}]" if self.spec.micro_batches > 1 else "")
+            op = st.name + (f"[b{st.batch}]" if min(self.spec.micro_batches, self.shape.batch) > 1 else "")
             _gpu_spans(self.spans, s, st, op)
 
     def _run(self):
@@ -242,8 +242,10 @@ class _EventModel:
         return int(self.env.now)
 
 
-def simulate_analytic(spec: StorageSpec, shape: DecodeShape, st: list[Step]) -> tuple[int, Spans, Breakdown]:
-    spans = Spans()
+def simulate_analytic(spec: StorageSpec, shape: DecodeShape, st: list[Step], *,
+                      record: bool = True) -> tuple[int, Spans, Breakdown]:
+    """Closed form of FlexGen's step schedule; ``record=False`` skips the spans."""
+    spans = Spans(enabled=record)
     bd = Breakdown()
     t = 0
     for s, step in enumerate(st):
@@ -257,16 +259,17 @@ def simulate_analytic(spec: StorageSpec, shape: DecodeShape, st: list[Step]) -> 
             load_end, store_end = overlap_closed_form(spec, io, load, store)
             _record_io(spans, spec, t, io, nxt if load else None, prv if store else None)
         g = step.gpu_ns
-        op = step.name + (f"[b{step.batch}]" if spec.micro_batches > 1 else "")
+        op = step.name + (f"[b{step.batch}]" if min(spec.micro_batches, shape.batch) > 1 else "")
         _gpu_spans(spans, t, step, op)
         dt = max(g, load_end, store_end)
-        if load and load_end == dt:
-            bd.add("kv_access", dt)
-        elif store and store_end == dt:
-            bd.add("kv_write", dt)
-        else:
-            bd.add("attention_compute", step.attention_ns)
-            bd.add("gpu", dt - step.attention_ns)
+        # priority attribution: the KV load, then what the stores add, then the GPU's exposed tail
+        # (its attention ops run last in the step's GPU span)
+        io_end = max(load_end, store_end)
+        exposed = max(0, g - io_end)
+        bd.add("kv_access", load_end)
+        bd.add("kv_write", io_end - load_end)
+        bd.add("attention_compute", min(step.attention_ns, exposed))
+        bd.add("gpu", exposed - min(step.attention_ns, exposed))
         t += dt
     return t, spans, bd
 
@@ -318,16 +321,18 @@ def _record_io(spans: Spans, spec: StorageSpec, t0: int, io: IoTimes, nxt: Step 
             spans.add(v0, v0 + w, "ssd", f"{prv.name}.store_v", "kv_write", nbytes=nb, util=1.0, pj=wpj)
 
 
-def simulate_event(spec: StorageSpec, shape: DecodeShape, st: list[Step]) -> tuple[int, Spans, Breakdown]:
+def simulate_event(spec: StorageSpec, shape: DecodeShape, st: list[Step], *,
+                   record: bool = True) -> tuple[int, Spans, Breakdown]:
     model = _EventModel(spec, shape, st)
+    model.spans.enabled = record
     end = model.run()
-    seq_end, _, bd = simulate_analytic(spec, shape, st)
+    seq_end, _, bd = simulate_analytic(spec, shape, st, record=False)
     return end, model.spans, bd.hide(seq_end - end)
 
 
 def actions(spec: StorageSpec, shape: DecodeShape, work: GpuWork, st: list[Step]) -> ActionCounts:
     a = ActionCounts()
-    for f in (b / shape.batch for b in split_even(shape.batch, spec.micro_batches)):
+    for f in (b / shape.batch for b in micro_batch_sizes(spec, shape.batch)):
         ops = [*work.embed, *work.head, *(o for lay in work.layers for o in (*lay.pre, *lay.attn, *lay.post))]
         flops, reads, writes, _ = group_traffic(ops, f)
         a.add("gpu", "xpu", "flop", flops)

@@ -14,6 +14,7 @@ seconds against hours of decode for the paper's configurations).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,8 @@ class Generation:
                 "infeasible_reasons": self.infeasible_reasons}
 
 
-def _hf_config(model: str | Path) -> dict[str, Any]:
-    data = read_json(find_model(model))
+def _hf_config(model: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+    data = dict(model) if isinstance(model, Mapping) else read_json(find_model(model))
     if not isinstance(data, dict) or not any(k in data for k in ("model_type", "n_embd", "ffn_dim",
                                                                  "intermediate_size")):
         raise InputError(str(model), None, "a HuggingFace LLM config (model name or config.json)")
@@ -89,9 +90,12 @@ def _one_layer(cfg: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def generation(arch: str | StorageSpec, model: str | Path, *, batch: int, prompt_len: int, gen_len: int,
+def generation(arch: str | StorageSpec, model: str | Path | Mapping[str, Any], *, batch: int, prompt_len: int, gen_len: int,
                level: str = "analytic", dtype: str | None = None, **overrides: Any) -> Generation:
-    """Decode ``gen_len`` tokens after a ``prompt_len`` prompt for ``batch`` sequences."""
+    """Decode ``gen_len`` tokens after a ``prompt_len`` prompt for ``batch`` sequences.
+
+    ``model`` is a zoo name, a ``config.json`` path or a HuggingFace config dict; ``overrides``
+    are spec fields (``drives=2``, ``sparse=True``, ...)."""
     if gen_len < 1 or prompt_len < 1:
         raise InputError(None, "prompt_len/gen_len", "positive token counts", (prompt_len, gen_len))
     spec = resolve_arch(arch, **overrides)
@@ -100,7 +104,8 @@ def generation(arch: str | StorageSpec, model: str | Path, *, batch: int, prompt
     cfg = _hf_config(model)
     gpu = load_gpu(spec)
     first = prompt_len + 1
-    base = decoder_llm(cfg, phase="decode", batch=batch, seq_len=first, dtype=dtype, name=str(model))
+    name = cfg.get("_name_or_path", "model") if isinstance(model, Mapping) else str(model)
+    base = decoder_llm(cfg, phase="decode", batch=batch, seq_len=first, dtype=dtype, name=str(name))
     shape0 = decode_shape(base)
     work0 = gpu_work(base, gpu)
     one = _one_layer(cfg)
@@ -115,12 +120,12 @@ def generation(arch: str | StorageSpec, model: str | Path, *, batch: int, prompt
         if spec.system == "flexgen" and s != first:
             attn = gpu_work(decoder_llm(one, phase="decode", batch=batch, seq_len=s, dtype=dtype), gpu).layers[0].attn
             work = GpuWork(work0.embed, tuple(LayerOps(lay.pre, attn, lay.post) for lay in work0.layers), work0.head)
-        run = run_step(spec, shape, work, gpu, level)
+        run = run_step(spec, shape, work, gpu, level, record=False)
         steps[i] = run.step_ns
         for k, v in run.breakdown.ns.items():
             bd[k] += v
         energy += table.price(run.actions)[0]
     last = dataclasses.replace(shape0, context=int(contexts[-1]))
     problems = feasibility(spec, last, work0, gpu)
-    return Generation(spec.system, str(model), batch, prompt_len, gen_len, level, contexts, steps, bd, energy,
+    return Generation(spec.system, str(name), batch, prompt_len, gen_len, level, contexts, steps, bd, energy,
                       not problems, problems)

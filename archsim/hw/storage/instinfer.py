@@ -31,7 +31,6 @@ from fractions import Fraction
 import simpy
 
 from archsim.engine import ActionCounts
-from archsim.errors import InputError
 from archsim.hw.storage import flash
 from archsim.hw.storage.energy import Prices
 from archsim.hw.storage.engine import LayerSchedule, TaskWork, run_tasks, task_work
@@ -41,7 +40,7 @@ from archsim.hw.storage.kvlayout import (
     DriveShare,
     drive_shares,
     flush_pages_per_pair,
-    split_even,
+    micro_batch_sizes,
 )
 from archsim.hw.storage.spec import StorageSpec
 from archsim.hw.storage.timeline import Breakdown, Spans
@@ -95,13 +94,11 @@ def _xfer_ns(spec: StorageSpec, nbytes: int) -> int:
 
 def plan(spec: StorageSpec, shape: DecodeShape, work: GpuWork, pr: Prices) -> Plan:
     """Every stage of the step (GPU groups per layer and micro-batch, transfers, drive schedules)."""
-    if spec.micro_batches > shape.batch:
-        raise InputError("--micro-batches", None, f"at most the batch size ({shape.batch})", spec.micro_batches)
     task = task_work(spec, shape)
     per_pair_flush = flush_pages_per_pair(spec, shape)
     cache: dict[int, LayerSchedule] = {}
     micro = []
-    for seqs in split_even(shape.batch, spec.micro_batches):
+    for seqs in micro_batch_sizes(spec, shape.batch):
         frac = seqs / shape.batch
         drives = []
         for share in drive_shares(spec, shape, seqs):
@@ -146,9 +143,10 @@ def _record_drive(spans: Spans, task: TaskWork, d: DriveStage, layer: int, tag: 
               util=a.kernel_busy_ns / (a.kernels * a.makespan_ns), pj=d.engine_pj)
 
 
-def simulate_analytic(spec: StorageSpec, p: Plan) -> tuple[int, Spans, Breakdown]:
-    """Closed-form composition of the stages, micro-batches in sequence (see module docstring)."""
-    spans = Spans()
+def simulate_analytic(spec: StorageSpec, p: Plan, *, record: bool = True) -> tuple[int, Spans, Breakdown]:
+    """Closed-form composition of the stages, micro-batches in sequence (see module docstring);
+    ``record=False`` skips the spans."""
+    spans = Spans(enabled=record)
     bd = Breakdown()
     lat = spec.pcie_latency_ns
     n_mb = len(p.micro)
@@ -299,12 +297,13 @@ class _EventModel:
         return max(end, *self.flush_ends)
 
 
-def simulate_event(spec: StorageSpec, p: Plan) -> tuple[int, Spans, Breakdown]:
+def simulate_event(spec: StorageSpec, p: Plan, *, record: bool = True) -> tuple[int, Spans, Breakdown]:
     """SimPy run of the step; the breakdown is the analytic one with the overlap credit taken
     from the lower-priority categories (:meth:`Breakdown.hide`)."""
     model = _EventModel(spec, p)
+    model.spans.enabled = record
     end = model.run()
-    seq_end, _, bd = simulate_analytic(spec, p)
+    seq_end, _, bd = simulate_analytic(spec, p, record=False)
     return end, model.spans, bd.hide(seq_end - end)
 
 

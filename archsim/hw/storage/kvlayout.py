@@ -110,6 +110,11 @@ def split_even(total: int, parts: int) -> list[int]:
     return [q + (1 if i < r else 0) for i in range(parts)]
 
 
+def micro_batch_sizes(spec: StorageSpec, batch: int) -> list[int]:
+    """Sequences per micro-batch: ``batch`` split over ``min(micro_batches, batch)`` GPU batches."""
+    return split_even(batch, min(spec.micro_batches, batch))
+
+
 @dataclass(frozen=True)
 class DriveShare:
     """What one drive holds of one micro-batch: ``sequences`` x ``kv_heads`` attention tasks."""

@@ -19,7 +19,7 @@ from archsim.errors import InputError
 from archsim.hw.storage import flash, flexgen, instinfer
 from archsim.hw.storage.energy import energy_table, prices
 from archsim.hw.storage.gpu import GpuWork, gpu_work
-from archsim.hw.storage.kvlayout import DecodeShape, decode_shape, split_even
+from archsim.hw.storage.kvlayout import DecodeShape, decode_shape, micro_batch_sizes
 from archsim.hw.storage.spec import StorageSpec
 from archsim.hw.storage.summary import summary_text
 from archsim.hw.storage.timeline import Breakdown, Spans, to_event_table
@@ -47,7 +47,7 @@ def feasibility(spec: StorageSpec, shape: DecodeShape, work: GpuWork, gpu: XpuSp
     relay buffer, host memory for a host-resident KV cache."""
     problems = []
     weights = work.weight_bytes
-    biggest = max(split_even(shape.batch, spec.micro_batches))
+    biggest = max(micro_batch_sizes(spec, shape.batch))
     if spec.system == "flexgen":
         # FlexGen mha_gen: the loaded K/V of a layer plus its permuted copies, and the scores
         layer_kv = 2 * shape.context * biggest * shape.kv_heads * shape.row_bytes
@@ -121,7 +121,9 @@ def simulate(graph: Graph, spec: StorageSpec, *, level: str = "event", seed: int
     problems = feasibility(spec, shape, work, gpu)
     for pr_ in problems:
         notes.append(f"INFEASIBLE: {pr_}")
-    if level == "analytic" and spec.system == "instinfer" and spec.micro_batches > 1:
+    if spec.micro_batches > shape.batch:
+        notes.append(f"micro_batches {spec.micro_batches} > batch {shape.batch}: {shape.batch} micro-batches used")
+    if level == "analytic" and spec.system == "instinfer" and min(spec.micro_batches, shape.batch) > 1:
         notes.append("analytic level: micro-batches run one after another (no overlap); the event level overlaps them")
     events = to_event_table(spans if record_events else Spans(), spec.clock_hz, {"arch": spec.name})
     rows = _rows(spans)
@@ -176,14 +178,16 @@ class StepRun:
     notes: list[str]
 
 
-def run_step(spec: StorageSpec, shape: DecodeShape, work: GpuWork, gpu: XpuSpec, level: str) -> StepRun:
-    """Simulate one decode step of ``shape`` (GPU ops ``work``) on ``spec`` at ``level``."""
+def run_step(spec: StorageSpec, shape: DecodeShape, work: GpuWork, gpu: XpuSpec, level: str, *,
+             record: bool = True) -> StepRun:
+    """Simulate one decode step of ``shape`` (GPU ops ``work``) on ``spec`` at ``level``
+    (``record=False``: no spans, for sweeps)."""
     pr = prices(spec, gpu)
     notes: list[str] = []
     if spec.system == "instinfer":
         p = instinfer.plan(spec, shape, work, pr)
         sim = instinfer.simulate_event if level == "event" else instinfer.simulate_analytic
-        step_ns, spans, bd = sim(spec, p)
+        step_ns, spans, bd = sim(spec, p, record=record)
         acts = instinfer.actions(spec, p, work)
         schedules = {d.share.tasks for mb in p.micro for d in mb.drives}
         notes.append(f"each drive's attention schedule is computed once per task count ({len(schedules)} distinct) and "
@@ -193,7 +197,7 @@ def run_step(spec: StorageSpec, shape: DecodeShape, work: GpuWork, gpu: XpuSpec,
     else:
         st = flexgen.steps(spec, shape, work, pr)
         sim = flexgen.simulate_event if level == "event" else flexgen.simulate_analytic
-        step_ns, spans, bd = sim(spec, shape, st)
+        step_ns, spans, bd = sim(spec, shape, st, record=record)
         acts = flexgen.actions(spec, shape, work, st)
         kv_read = sum(2 * s.kv_tensor_bytes for s in st if s.kind == "attn")
         extra = {"kv_path": "host_memory" if spec.kv_location == "host" else spec.kv_path}

@@ -127,6 +127,9 @@ class StorageSpec:
         if self.system == "flexgen" and self.drives != 1:
             raise InputError(None, "drives", "1 for a flexgen system (FlexGen reads the KV cache through "
                              "one file-system path; use --arch instinfer for several drives)", self.drives)
+        if self.system == "flexgen" and self.sparse:
+            raise InputError(None, "sparse", "false for a flexgen system (sparse attention is modelled in the "
+                             "drives: --arch instinfer --sparse)", self.sparse)
         if self.system == "flexgen" and self.kv_location == "host" and self.kv_path == "gds":
             raise InputError(None, "kv_path", "bounce when kv_location is host (GPUDirect Storage reads an SSD)",
                              self.kv_path)

@@ -7,11 +7,12 @@ op, kind, bytes, MACs, utilization); :func:`to_event_table` turns them into the 
 Breakdown categories (per-token latency, ns): ``kv_access`` (reading the KV cache: flash reads
 in the drives; SSD/host reads and their transfer into the GPU for FlexGen), ``attention_compute``
 (attention work not hidden under KV access), ``kv_write`` (time the step waits for KV pages to be
-written), ``transfers`` (PCIe transfers of q/k/v and attention outputs), ``gpu`` (the non-attention
-layers, embedding and head). They are measured along the critical path of the step without
-micro-batch overlap; with overlap (event level, ``micro_batches > 1``) the time hidden is taken
-from ``gpu`` first, then ``transfers``, ``kv_write`` and ``attention_compute`` (never from
-``kv_access``), so the categories always sum to the step time.
+written), ``transfers`` (PCIe transfers of q/k/v and attention outputs), ``gpu`` (the
+non-attention layers, embedding and head). InstInfer: measured along the critical path of the step without micro-batch overlap; with
+overlap (event level, ``micro_batches > 1``) the time hidden is taken from ``gpu`` first, then
+``transfers``, ``kv_write`` and ``attention_compute`` (never from ``kv_access``). FlexGen: per
+step, the KV load first, then what the stores add beyond it, then the GPU's exposed remainder.
+Either way the categories sum to the step time.
 """
 
 from __future__ import annotations
@@ -29,13 +30,16 @@ HIDE_ORDER = ("gpu", "transfers", "kv_write", "attention_compute")
 
 @dataclass
 class Spans:
+    """Span rows; with ``enabled=False`` nothing is kept (sweeps that need only the totals)."""
+
     rows: list[tuple] = field(default_factory=list)
+    enabled: bool = True
 
     def add(self, start: int, end: int, unit: str, op: str, kind: str, *, nbytes: int = 0, macs: int = 0,
             util: float = 0.0, pj: float = 0.0) -> None:
         """Record a span (dropped when empty); ``pj`` is its energy (kept for the per-op rows,
         not written to the event table)."""
-        if end > start or (end == start and pj):
+        if self.enabled and (end > start or (end == start and pj)):
             self.rows.append((int(start), int(end), unit, op, kind, int(nbytes), int(macs), float(min(1.0, util)),
                               float(pj)))
 
