@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from archsim.dse.evaluate import error_record, run_chunk
@@ -44,24 +45,57 @@ def _died(point: DesignPoint, times: int) -> dict[str, Any]:
                                "(killed, out of memory or crashed); rerun with --retry-errors to try again")
 
 
-def _exit_with_parent(interval_s: float = 0.5) -> None:
-    """Pool-worker initializer: exit when the process that started this worker is gone, so that a
-    SIGKILLed sweep leaves no workers waiting forever for work (an orphan gets a new parent)."""
-    parent = os.getppid()
+def _identity(pid: int) -> str | None:
+    """The start time of process ``pid`` (Linux ``/proc``), to tell it from a later process that
+    reuses its pid; ``None`` where there is no ``/proc``."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _alive(pid: int, identity: str | None) -> bool:
+    if identity is not None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return False
+        return fields[0] != "Z" and fields[19] == identity
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _exit_with_sweep(sweep_pid: int, identity: str | None, interval_s: float = 0.5) -> None:
+    """Pool-worker initializer: exit when the sweep process is gone, so that a SIGKILLed sweep
+    leaves no workers waiting forever for work (nor, with forkserver, a server kept alive by them)."""
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while _alive(sweep_pid, identity):
             time.sleep(interval_s)
         os._exit(1)
 
-    threading.Thread(target=watch, name="archsim-exit-with-parent", daemon=True).start()
+    threading.Thread(target=watch, name="archsim-exit-with-sweep", daemon=True).start()
 
 
 def _mp_context() -> multiprocessing.context.BaseContext:
-    """How pool workers start: ``fork`` on Linux when this process runs a single thread (workers
-    start in milliseconds with everything imported; forking a threaded process is unsafe), else
-    ``forkserver`` with archsim preloaded where available, else ``spawn``."""
+    """How pool workers start: ``$ARCHSIM_DSE_START_METHOD`` when set; else ``fork`` on Linux when
+    this process runs a single thread (workers start in milliseconds with everything imported;
+    forking a threaded process is unsafe), else ``forkserver`` with archsim preloaded where
+    available, else ``spawn``."""
     methods = multiprocessing.get_all_start_methods()
+    forced = os.environ.get("ARCHSIM_DSE_START_METHOD")
+    if forced:
+        if forced not in methods:
+            raise InputError("ARCHSIM_DSE_START_METHOD", None, f"one of {methods}", forced)
+        ctx = multiprocessing.get_context(forced)
+        if forced == "forkserver":
+            ctx.set_forkserver_preload(["archsim.dse.evaluate"])
+        return ctx
     if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
@@ -86,9 +120,10 @@ class LocalExecutor:
         queue = [tuple(c) for c in chunks if c]
         deaths: dict[tuple[str, ...], int] = {}
         ctx = _mp_context()
+        me = os.getpid()
         while queue:
             pool = ProcessPoolExecutor(max_workers=min(self.workers, len(queue)), mp_context=ctx,
-                                       initializer=_exit_with_parent)
+                                       initializer=_exit_with_sweep, initargs=(me, _identity(me)))
             try:
                 futures = {pool.submit(run_chunk, c): c for c in queue}
                 queue = []

@@ -78,17 +78,25 @@ def wait_for(cond, timeout_s: float = 60.0) -> None:
 
 
 def worker_pids(parent: int) -> list[int]:
-    """Pool workers: the descendants that are neither a forkserver nor a resource tracker."""
-    return [p for p in descendants(parent) if not any(w in cmdline(p) for w in ("forkserver", "resource_tracker"))]
+    """Pool workers: children of the sweep process (fork) or of its forkserver, not the server or
+    the resource tracker."""
+    direct = children(parent)
+    servers = [p for p in direct if "forkserver" in cmdline(p)]
+    forked = [p for p in direct if p not in servers and "resource_tracker" not in cmdline(p)]
+    return forked + [c for s in servers for c in children(s)]
 
 
-def test_sigkill_worker_then_parent_then_resume(tmp_path):
+@pytest.mark.parametrize("start_method", ["", pytest.param("forkserver", marks=pytest.mark.slow)])
+def test_sigkill_worker_then_parent_then_resume(tmp_path, start_method):
+    """The default start method here is fork (the CLI process runs one thread); forkserver is
+    what a threaded parent (a notebook) gets."""
+    env = {**os.environ, "ARCHSIM_DSE_START_METHOD": start_method}
     spec_path = write_yaml(tmp_path / "sweep.yaml", SWEEP)
     out = tmp_path / "out"
     db = out / "results.sqlite"
     cmd = [sys.executable, "-m", "archsim.cli", "sweep", str(spec_path), "--out", str(out), "--workers", "2",
            "--chunk-size", "1", "--no-progress"]
-    parent = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    parent = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     tree: set[int] = set()
     try:
         wait_for(lambda: stored(db) >= 3 and len(worker_pids(parent.pid)) == 2)
@@ -116,7 +124,7 @@ def test_sigkill_worker_then_parent_then_resume(tmp_path):
                 pass
     assert 3 <= at_worker_kill < at_parent_kill < 36, (at_worker_kill, at_parent_kill)
 
-    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
     assert resumed.returncode == 0, resumed.stderr
     assert f"{at_parent_kill} already stored, {36 - at_parent_kill} run" in resumed.stdout
 
