@@ -1,6 +1,7 @@
 """The physical convention: closed form derived by hand, and the fidelity ladder
 (analytic == event == cycle-stepped PEs on real data)."""
 
+import numpy as np
 import pytest
 
 from archsim.api import resolve_arch
@@ -116,3 +117,16 @@ def test_unsupported_formats_are_input_errors():
         spec.replace(weight_formats=(), weight_format="flint4")  # 16 does not fit 4.1 fixed point
     with pytest.raises(InputError, match="kv_format"):
         spec.replace(kv_format="fp16")
+
+
+def test_timeline_spans_are_coalesced_per_op_and_keep_bytes_and_macs():
+    g = load_workload("opt-125m", phase="prefill", seq_len=256)
+    res = simulate(g, resolve_arch("bitmod"), level="analytic")
+    cols = res.events.columns()
+    fc1 = cols["op"] == "layers.0.mlp.fc1"
+    for kind in ("compute", "dram_read", "dram_write"):
+        assert 0 < int(((cols["kind"] == kind) & fc1).sum()) <= 64
+    dram = np.isin(cols["kind"], ["dram_read", "dram_write"])
+    assert int(cols["bytes"][dram].sum()) == res.totals["dram_read_bytes"] + res.totals["dram_write_bytes"]
+    assert int(cols["macs"][cols["kind"] == "compute"].sum()) == res.totals["macs"]
+    assert res.events.end_cycle == res.totals["cycles"]

@@ -32,6 +32,35 @@ from archsim.results import RunResult
 from archsim.workload.graph import Graph, Op
 
 LEVELS = ("analytic", "event", "cycle")
+#: timeline spans per op and (unit, kind): consecutive tile spans are merged beyond this, so an
+#: LLM prefill (tens of thousands of tiles per op) keeps a timeline of a few megabytes
+MAX_SPANS_PER_OP = 64
+
+
+def coalesce(ev: EventTable, limit: int = MAX_SPANS_PER_OP) -> EventTable:
+    """Merge consecutive spans of the same unit and kind into at most ``limit`` spans: each merged
+    span runs from its first start to its last end, sums bytes and MACs, and its ``util`` is the
+    busy-time-weighted mean (idle gaps inside count as 0)."""
+    cols = ev.columns()
+    n = len(cols["start_cycle"])
+    if n == 0:
+        return ev
+    out = EventTable(ev.clock_hz, ev.meta)
+    keys = list(dict.fromkeys(zip(cols["unit"].tolist(), cols["kind"].tolist())))
+    for unit, kind in keys:
+        idx = np.flatnonzero((cols["unit"] == unit) & (cols["kind"] == kind))
+        idx = idx[np.argsort(cols["start_cycle"][idx], kind="stable")]
+        if len(idx) <= limit:
+            out.extend(**{c: cols[c][idx] for c in cols})
+            continue
+        parts = np.array_split(idx, limit)
+        st = np.array([cols["start_cycle"][p].min() for p in parts])
+        en = np.array([cols["end_cycle"][p].max() for p in parts])
+        busy = np.array([np.sum((cols["end_cycle"][p] - cols["start_cycle"][p]) * cols["util"][p]) for p in parts])
+        out.extend(start_cycle=st, end_cycle=en, unit=unit, op=cols["op"][idx[0]], kind=kind,
+                   bytes=[int(cols["bytes"][p].sum()) for p in parts], macs=[int(cols["macs"][p].sum()) for p in parts],
+                   util=busy / np.maximum(en - st, 1))
+    return out
 
 
 def energy_table(spec: BitSerialSpec) -> EnergyTable:
@@ -112,13 +141,13 @@ def _physical_gemm(op: Op, job: physical.GemmJob, spec: BitSerialSpec, level: st
     extra: dict = {}
     if level == "analytic":
         cycles = tim.cycles
-        events = _gemm_events(op.name, sched, tim, spec, pes) if record else EventTable(spec.clock_hz)
+        events = coalesce(_gemm_events(op.name, sched, tim, spec, pes)) if record else EventTable(spec.clock_hz)
     elif level == "event":
         machine = BitSerialMachine(spec, pes, record_events=record)
         machine.sim.process(machine.run_gemm(op.name, sched))
         machine.sim.run()
         cycles = machine.now
-        events = machine.sim.events
+        events = coalesce(machine.sim.events)
     else:
         from archsim.hw.bitserial.cycle import run_job
 
@@ -127,7 +156,7 @@ def _physical_gemm(op: Op, job: physical.GemmJob, spec: BitSerialSpec, level: st
             raise AssertionError(f"{op.name}: cycle-level compute {res['compute_cycles']} != closed form "
                                  f"{tim.compute_cycles}")
         cycles = tim.cycles
-        events = _gemm_events(op.name, sched, tim, spec, pes) if record else EventTable(spec.clock_hz)
+        events = coalesce(_gemm_events(op.name, sched, tim, spec, pes)) if record else EventTable(spec.clock_hz)
         extra = {"values_checked": True, "groups_checked": res["groups_checked"]}
     tt = sched.timing
     read_b, write_b = sched.read_bytes, int(sched.write_bytes.sum())
