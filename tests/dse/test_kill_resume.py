@@ -86,7 +86,8 @@ def worker_pids(parent: int) -> list[int]:
     return forked + [c for s in servers for c in children(s)]
 
 
-@pytest.mark.parametrize("start_method", ["", pytest.param("forkserver", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("start_method", ["", pytest.param("forkserver", marks=pytest.mark.slow)],
+                         ids=["default", "forkserver"])
 def test_sigkill_worker_then_parent_then_resume(tmp_path, start_method):
     """The default start method here is fork (the CLI process runs one thread); forkserver is
     what a threaded parent (a notebook) gets."""
