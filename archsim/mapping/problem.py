@@ -172,15 +172,15 @@ class MemProblem:
 
     # -- identity -------------------------------------------------------------------------------
     def canonical(self) -> dict:
-        """What the mapping depends on (names, sizes, kinds, edges), in a fixed order."""
-        return {
-            "ops": [
-                {"name": n, "inputs": [self.tensors[a].name for a in self.op_inputs[v]],
-                 "outputs": [self.tensors[a].name for a in self.op_outputs[v]]}
-                for v, n in enumerate(self.op_names)
-            ],
-            "tensors": [{"name": t.name, "bytes": t.size_bytes, "kind": t.kind} for t in self.tensors],
-        }
+        """What the mapping depends on (names, sizes, kinds, edges), sorted by name so that the
+        numbering of ops and tensors does not matter."""
+        ops = sorted(
+            ({"name": n, "inputs": sorted(self.tensors[a].name for a in self.op_inputs[v]),
+              "outputs": sorted(self.tensors[a].name for a in self.op_outputs[v])}
+             for v, n in enumerate(self.op_names)), key=lambda o: o["name"])
+        tensors = sorted(({"name": t.name, "bytes": t.size_bytes, "kind": t.kind} for t in self.tensors),
+                         key=lambda t: t["name"])
+        return {"ops": ops, "tensors": tensors}
 
     @cached_property
     def graph_hash(self) -> str:

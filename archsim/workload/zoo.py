@@ -8,7 +8,8 @@ is one of:
   phase defaults to ``"decode"`` and seq_len to 128, recorded in ``graph.params["defaults_applied"]``;
 * an archsim model card ``{"archsim_model": "resnet" | "mobilenet_v1", <builder arguments>}``
   (keys starting with ``_`` are comments);
-* an archsim graph (:meth:`Graph.to_dict` format, has ``"ops"``).
+* an archsim graph (:meth:`Graph.to_dict` format, has ``"ops"``), or a plain graph (ops with
+  ``output_bytes`` and ``edges``; :mod:`archsim.workload.importers.plain_graph`).
 
 ``.csv`` files are SCALE-Sim topologies; ``.onnx`` files need the ``onnx`` extra.
 """
@@ -28,6 +29,7 @@ from archsim.workload.builders.llm_config import looks_like_hf_config
 from archsim.workload.graph import Graph
 from archsim.workload.importers.hf_config import import_hf_config
 from archsim.workload.importers.json_file import read_json
+from archsim.workload.importers.plain_graph import is_plain_graph, plain_graph
 from archsim.workload.importers.scalesim_csv import read_scalesim_csv
 
 MODEL_SUFFIXES = (".json", ".csv", ".onnx")
@@ -138,6 +140,8 @@ def load_workload(
             raise InputError(None, "batch" if batch != 1 else next(iter(kw)),
                              f"no value for a graph JSON ({path.name}; its shapes are fixed)",
                              batch if batch != 1 else kw[next(iter(kw))])
+        if is_plain_graph(data):
+            return plain_graph(data, source=str(path))
         return Graph.from_dict(data, source=str(path))
     if looks_like_hf_config(data):
         defaults = []

@@ -11,6 +11,7 @@ from archsim.hw.systolic.spec import CONVENTIONS, DATAFLOWS, SystolicSpec
 def _run_arguments(g: argparse._ArgumentGroup) -> None:
     g.add_argument("--dataflow", choices=DATAFLOWS, help="override the spec's dataflow")
     g.add_argument("--convention", choices=CONVENTIONS, help="cycle convention (default physical)")
+    g.add_argument("--mapping", help="execute this mapping file (archsim map): its schedule and its DRAM traffic")
 
 
 def _simulate(graph, spec, **kw):
@@ -24,6 +25,7 @@ PLUGIN = ArchPlugin(
     spec_cls=SystolicSpec,
     simulate=_simulate,
     add_run_arguments=_run_arguments,
+    options=("mapping",),
     spec_overrides=("dataflow", "convention"),
     description="systolic-array accelerator",
 )

@@ -266,10 +266,17 @@ def _scalesim_model_data(layers: list) -> dict:
 # the whole graph
 # ---------------------------------------------------------------------------------------------
 def simulate(graph: Graph, spec: SystolicSpec, *, level: str = "event", record_events: bool = True, seed: int = 0,
-             energy_table: EnergyTable | None = None) -> RunResult:
-    """Simulate ``graph`` on ``spec``; returns the per-op rows, totals, events and energy."""
+             energy_table: EnergyTable | None = None, mapping=None) -> RunResult:
+    """Simulate ``graph`` on ``spec``; returns the per-op rows, totals, events and energy. With
+    ``mapping`` (a mapping file or a loaded one) the mapping's schedule and DRAM traffic are
+    executed instead (:mod:`archsim.mapping.execute`)."""
     if level not in LEVELS:
         raise InputError("--level", None, f"one of {LEVELS}", level)
+    if mapping is not None:
+        from archsim.mapping.execute import execute_mapping
+
+        return execute_mapping(graph, spec, mapping, level=level, record_events=record_events, seed=seed,
+                               energy_table=energy_table)
     if level == "cycle" and spec.convention == "scalesim":
         raise InputError("--level", None, "analytic or event with --convention scalesim (the cycle-stepped "
                          "reference models the physical convention)", level)
