@@ -23,6 +23,7 @@ that does not fit. :class:`DramSystem` also serves as the request-level API for 
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import deque
 
 import numpy as np
@@ -42,17 +43,28 @@ ACTIVE, PRIO, RW = 0, 1, 2
 
 
 class _Buffer:
-    """A read or write buffer: per-bank FIFOs of burst ids (arrival order), the banks with
-    entries, and per bank how many entries target each row (to know without a search whether a
-    bank holds a row hit and a row miss)."""
+    """A read or write buffer.
 
-    __slots__ = ("size", "bq", "banks", "rows")
+    * ``bq[bank]``: the bank's burst ids in arrival order; ``rows[bank]``: how many target each row
+    * ``lists[kind][rank]``: the FR-FCFS candidates, sorted by burst id (= arrival order): per bank
+      at most one of each kind: ``ACT`` (bank closed: its oldest request), ``PRE`` (bank open, the
+      oldest request to another row, unless an active request holds the row), ``HIT`` (the oldest
+      request to the open row). Requests of one bank and kind have the same ready time, so the
+      oldest stands for all of them.
+    * ``cand[bank]``: the bank's current ``[ACT, PRE, HIT]`` candidate ids (-1: none)
+    * ``dirty``: banks whose candidates must be recomputed before the next scan
+    """
 
-    def __init__(self, nbanks: int):
+    __slots__ = ("size", "bq", "banks", "rows", "lists", "cand", "dirty")
+
+    def __init__(self, nbanks: int, nranks: int):
         self.size = 0
         self.bq: list[list[int]] = [[] for _ in range(nbanks)]
         self.banks: set[int] = set()
         self.rows: list[dict[int, int]] = [{} for _ in range(nbanks)]
+        self.lists: list[list[list[int]]] = [[[] for _ in range(nranks)] for _ in range(3)]
+        self.cand: list[list[int]] = [[-1, -1, -1] for _ in range(nbanks)]
+        self.dirty: set[int] = set()
 
     def add(self, j: int, b: int, row: int) -> None:
         q = self.bq[b]
@@ -62,6 +74,7 @@ class _Buffer:
         rc = self.rows[b]
         rc[row] = rc.get(row, 0) + 1
         self.size += 1
+        self.dirty.add(b)
 
     def remove(self, j: int, b: int, row: int) -> None:
         q = self.bq[b]
@@ -78,6 +91,10 @@ class _Buffer:
         else:
             del rc[row]
         self.size -= 1
+        self.dirty.add(b)
+
+
+KIND_ACT, KIND_PRE, KIND_HIT = 0, 1, 2
 
 
 class FastChannel:
@@ -99,7 +116,9 @@ class FastChannel:
         self.opens = [c.opens for c in table.commands]
         self.dual = table.dual_command_bus
         self.slots = ("col", "row") if self.dual else (None,)
-        self.rbuf, self.wbuf = _Buffer(nb), _Buffer(nb)
+        self._kinds = {None: (KIND_ACT, KIND_PRE, KIND_HIT), "col": (KIND_HIT,), "row": (KIND_ACT, KIND_PRE)}
+        self.nranks = s.ranks
+        self.rbuf, self.wbuf = _Buffer(nb, s.ranks), _Buffer(nb, s.ranks)
         self.active: list[int] = []          # burst ids in promotion order
         self.promo: dict[int, int] = {}      # burst id -> promotion order
         self._promo_n = 0
@@ -108,7 +127,7 @@ class FastChannel:
         self.write_addrs: set[int] = set()
         self.write_mode = False
         self.ver = 0
-        self.cache: dict[str | None, tuple[int, int, int, int, int]] = {}
+        self.cache: list[tuple | None] = [None, None]
         self.next_ref = s.t("tREFI") - 1 if cfg.refresh == "all-bank" else INF
         self.next_refpb = s.t("tREFIpb") - 1 if cfg.refresh == "per-bank" else INF
         self.refpb_bank = 0
@@ -120,7 +139,9 @@ class FastChannel:
         self.rl = s.read_latency_cycles
         self.counts = [0] * len(table.commands)
         self.hits, self.misses, self.conflicts = [0, 0], [0, 0], [0, 0]
-        self.next_time = INF
+        # tick at cycle 0 even with nothing queued: the reference evaluates the write-drain mode in
+        # every cycle that reaches the read/write buffers (empty buffers -> write mode)
+        self.next_time = 0
         self.freed = False                  # a read/write buffer entry was released this tick
         # the cycle at which each bank's rank starts (PREA/REFab anchor)
         self.rank_anchor = [e.bank_rank[b] * s.banks_per_rank for b in range(nb)]
@@ -173,6 +194,57 @@ class FastChannel:
             return ac[bank] > 0
         return any(ac[x] for x in self.eng.banks_of(cmd, bank))
 
+    def _refresh(self, buf: _Buffer) -> None:
+        """Recompute the candidates of ``buf``'s dirty banks."""
+        b = self.sys.b
+        row_of = b.row
+        orow = self.eng.open_row
+        brank = self.eng.bank_rank
+        act_count = self.act_count
+        lists = buf.lists
+        for bk in buf.dirty:
+            q = buf.bq[bk]
+            a = p = h = -1
+            if q:
+                o = orow[bk]
+                if o < 0:
+                    a = q[0]
+                else:
+                    nhit = buf.rows[bk].get(o, 0)
+                    if nhit:
+                        if row_of[q[0]] == o:
+                            h = q[0]
+                        else:
+                            for x in q:
+                                if row_of[x] == o:
+                                    h = x
+                                    break
+                    if nhit < len(q) and not act_count[bk]:
+                        if row_of[q[0]] != o:
+                            p = q[0]
+                        else:
+                            for x in q:
+                                if row_of[x] != o:
+                                    p = x
+                                    break
+            old = buf.cand[bk]
+            r = brank[bk]
+            for kind, new in ((KIND_ACT, a), (KIND_PRE, p), (KIND_HIT, h)):
+                o_ = old[kind]
+                if o_ != new:
+                    lst = lists[kind][r]
+                    if o_ >= 0:
+                        del lst[bisect_left(lst, o_)]
+                    if new >= 0:
+                        insort(lst, new)
+                    old[kind] = new
+        buf.dirty.clear()
+
+    def _touch(self, banks) -> None:
+        """Banks whose row state or active-request count changed: their candidates change."""
+        self.rbuf.dirty.update(banks)
+        self.wbuf.dirty.update(banks)
+
     def _scan(self, slot: str | None, now: int) -> tuple[int, int, int, int, int]:
         """The next issue of ``slot`` at or after ``now``: ``(T, source, id, command, bank)``
         (``T = INF`` when nothing can issue until the state changes). May update the write mode,
@@ -182,14 +254,16 @@ class FastChannel:
         rd = e.ready
         R0, R1, R2, R3 = rd
         brank, bgrp = e.bank_rank, e.bank_group
-        bank_of, row_of, arrive = b.bank, b.row, self.sys.burst_arrive
+        bank_of, arrive = b.bank, self.sys.burst_arrive
         # 1. the active buffer (column slot / single slot)
         at, aj, ac, ab = INF, -1, -1, -1
         if self.active and slot != "row":
-            akey = None
             RD, WR = self.RD, self.WR
+            promo = self.promo
+            write = b.write
+            aa = ap = INF
             for j in self.active:
-                c = WR if b.write[j] else RD
+                c = WR if write[j] else RD
                 bk = bank_of[j]
                 t = R0[c][0]
                 v = R1[c][brank[bk]]
@@ -203,10 +277,11 @@ class FastChannel:
                     t = v
                 if t < now:
                     t = now
-                key = (t, arrive[j], self.promo[j])
-                if akey is None or key < akey:
-                    akey, aj, ac, ab = key, j, c, bk
-            at = akey[0]
+                if t > at:
+                    continue
+                r_ = arrive[j]
+                if t < at or r_ < aa or (r_ == aa and promo[j] < ap):
+                    at, aa, ap, aj, ac, ab = t, r_, promo[j], j, c, bk
             if at == now:
                 return (now, ACTIVE, aj, ac, ab)
         # 2. the head of the priority buffer
@@ -219,97 +294,58 @@ class FastChannel:
             if at <= pt:
                 return (at, ACTIVE, aj, ac, ab)
             return (pt, PRIO, -1, c, pb)
-        # 3. the read or write buffer
+        # 3. the read or write buffer: walk each (kind, rank) candidate list oldest first. All of
+        # a list share the channel + rank part X of their ready time, so the list's best is its
+        # first entry whose bank / bank-group part is <= X, or else its smallest (ready, id).
         self._set_write_mode()
         wm = self.write_mode
         buf = self.wbuf if wm else self.rbuf
         best_t, best_j, best_c, best_b = INF, INF, -1, -1
         if buf.size:
+            if buf.dirty:
+                self._refresh(buf)
             fin = self.WR if wm else self.RD
-            ACT, PRE = self.ACT, self.PRE
-            want_col = slot != "row"
-            want_row = slot != "col"
-            orow = e.open_row
-            act_count = self.act_count
-            # the channel + rank part of each command's ready time, once per rank
-            c0a, c0p, c0f = R0[ACT][0], R0[PRE][0], R0[fin][0]
-            if c0a < now:
-                c0a = now
-            if c0p < now:
-                c0p = now
-            if c0f < now:
-                c0f = now
-            r1a, r1p, r1f = R1[ACT], R1[PRE], R1[fin]
-            sa = [v if v > c0a else c0a for v in r1a]
-            sp = [v if v > c0p else c0p for v in r1p]
-            sf = [v if v > c0f else c0f for v in r1f]
-            g2a, g2p, g2f = R2[ACT], R2[PRE], R2[fin]
-            b3a, b3p, b3f = R3[ACT], R3[PRE], R3[fin]
-            bq = buf.bq
-            rows = buf.rows
-            for bk in buf.banks:
-                q = bq[bk]
-                o = orow[bk]
-                if o < 0:
-                    if not want_row:
+            kinds = self._kinds[slot]
+            lists = buf.lists
+            nr = self.nranks
+            for kind in kinds:
+                cmd = fin if kind == KIND_HIT else (self.ACT if kind == KIND_ACT else self.PRE)
+                kl = lists[kind]
+                r0 = R0[cmd][0]
+                r1 = R1[cmd]
+                g2 = R2[cmd]
+                b3 = R3[cmd]
+                for r in range(nr):
+                    lst = kl[r]
+                    if not lst:
                         continue
-                    j = q[0]
-                    t = sa[brank[bk]]
-                    v = g2a[bgrp[bk]]
-                    if v > t:
-                        t = v
-                    v = b3a[bk]
-                    if v > t:
-                        t = v
-                    if t < best_t or (t == best_t and j < best_j):
-                        best_t, best_j, best_c, best_b = t, j, ACT, bk
-                    continue
-                nhit = rows[bk].get(o, 0)
-                hit = non = -1
-                if nhit and want_col:
-                    if row_of[q[0]] == o:
-                        hit = q[0]
-                    else:
-                        for x in q:
-                            if row_of[x] == o:
-                                hit = x
-                                break
-                if nhit < len(q) and want_row and not act_count[bk]:
-                    if row_of[q[0]] != o:
-                        non = q[0]
-                    else:
-                        for x in q:
-                            if row_of[x] != o:
-                                non = x
-                                break
-                if hit >= 0:
-                    t = sf[brank[bk]]
-                    v = g2f[bgrp[bk]]
-                    if v > t:
-                        t = v
-                    v = b3f[bk]
-                    if v > t:
-                        t = v
-                    if t < best_t or (t == best_t and hit < best_j):
-                        best_t, best_j, best_c, best_b = t, hit, fin, bk
-                if non >= 0:
-                    t = sp[brank[bk]]
-                    v = g2p[bgrp[bk]]
-                    if v > t:
-                        t = v
-                    v = b3p[bk]
-                    if v > t:
-                        t = v
-                    if t < best_t or (t == best_t and non < best_j):
-                        best_t, best_j, best_c, best_b = t, non, PRE, bk
+                    x = r1[r]
+                    if r0 > x:
+                        x = r0
+                    if now > x:
+                        x = now
+                    if x > best_t:
+                        continue
+                    for j in lst:
+                        if x == best_t and j > best_j:
+                            break
+                        bk = bank_of[j]
+                        t = g2[bgrp[bk]]
+                        v = b3[bk]
+                        if v > t:
+                            t = v
+                        if t <= x:
+                            best_t, best_j, best_c, best_b = x, j, cmd, bk
+                            break
+                        if t < best_t or (t == best_t and j < best_j):
+                            best_t, best_j, best_c, best_b = t, j, cmd, bk
         if at <= best_t:
             return (at, ACTIVE, aj, ac, ab)
         return (best_t, RW, best_j, best_c, best_b)
 
-    def tick(self, now: int) -> bool:
-        """Run cycle ``now``; returns whether a command issued. Sets :attr:`next_time`."""
+    def _maintenance(self, now: int) -> None:
+        """Refresh requests due at ``now`` and closed-page PREs that became legal."""
         s = self.s
-        self.freed = False
         if now == self.next_ref:
             self.next_ref += s.t("tREFI")
             for r in range(s.ranks):
@@ -327,20 +363,27 @@ class FastChannel:
                     self.cap_pending.discard(bk)
                     self.cap_injected[bk] = True
                     self.ver += 1
+
+    def tick(self, now: int) -> bool:
+        """Run cycle ``now``; returns whether a command issued. Sets :attr:`next_time`."""
+        self.freed = False
+        if now == self.next_ref or now == self.next_refpb or self.cap_pending:
+            self._maintenance(now)
         issued = False
         nxt = INF
-        for slot in self.slots:
-            c = self.cache.get(slot)
+        cache = self.cache
+        for k, slot in enumerate(self.slots):
+            c = cache[k]
             if c is not None and c[0] == self.ver and now <= c[1]:
-                plan = c[1:]
+                t, src, j, cmd, bk = c[1], c[2], c[3], c[4], c[5]
             else:
-                plan = self._scan(slot, now)
-                self.cache[slot] = (self.ver, *plan)
-            if plan[0] == now:
-                self._issue(plan[1], plan[2], plan[3], plan[4], now)
+                t, src, j, cmd, bk = self._scan(slot, now)
+                cache[k] = (self.ver, t, src, j, cmd, bk)
+            if t == now:
+                self._issue(src, j, cmd, bk, now)
                 issued = True
-            elif plan[0] < nxt:
-                nxt = plan[0]
+            elif t < nxt:
+                nxt = t
         if issued:
             nxt = now + 1
         else:
@@ -379,6 +422,12 @@ class FastChannel:
                     self.misses[k] += 1
         row = b.row[j] if src != PRIO else -1
         e.issue(cmd, bk, now, row)
+        if self.opens[cmd] or self.closes[cmd]:
+            if e.scope[cmd] == "bank":
+                self.rbuf.dirty.add(bk)
+                self.wbuf.dirty.add(bk)
+            else:
+                self._touch(e.banks_of(cmd, bk))
         self.counts[cmd] += 1
         self.ver += 1
         if self.closed:
@@ -407,6 +456,8 @@ class FastChannel:
                 self.active.remove(j)
                 del self.promo[j]
                 self.act_count[bk] -= 1
+                self.rbuf.dirty.add(bk)
+                self.wbuf.dirty.add(bk)
                 sysm.burst_done(j, now + self.rl if not b.write[j] else now)
             else:
                 if b.write[j]:
@@ -428,6 +479,8 @@ class FastChannel:
             self.promo[j] = self._promo_n
             self._promo_n += 1
             self.act_count[bk] += 1
+            self.rbuf.dirty.add(bk)
+            self.wbuf.dirty.add(bk)
 
 
 class DramSystem:

@@ -255,7 +255,7 @@ def load_standard(name_or_path: str | Path) -> DramStandard:
         if not p.exists():
             raise InputError("--standard", None, "an existing DRAM standard .yaml file", str(name_or_path))
         return standard_from_mapping(load_yaml(p), str(p))
-    preset = PRESETS_DIR / f"{name_or_path}.yaml"
+    preset = PRESETS_DIR / f"{str(name_or_path).lower()}.yaml"
     if not preset.exists():
         raise InputError("--standard", None, f"a DRAM standard preset ({', '.join(list_standards())}) or a .yaml file",
                          str(name_or_path))
