@@ -71,7 +71,7 @@ def run_job(job: GemmJob, spec: BitSerialSpec, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     dp, terms = spec.dot_product_size, tt.terms
     dequant = job.b_fmt.dequant
-    group = (job.b_fmt.group_size or job.k) if job.b_fmt.group_size else job.k
+    group = job.b_fmt.group_size or job.k  # dequantization groups, or BFP blocks (shift only)
     pe = BitSerialPEModel(rows * cols, scale_bits=spec.scale_bits, dequant=dequant, lanes=dp)
     k_pad = steps * dp
     pending: list[np.ndarray] = []  # expected results, in hand-off order

@@ -83,13 +83,13 @@ def _is_block(name: str) -> bool:
     return is_block_format(name)
 
 
-def _check_executable(spec, fmt: HwFormat, field: str) -> HwFormat:
+def _check_executable(spec, fmt: HwFormat, field: str, group_field: str) -> HwFormat:
     if spec.pe == "bitserial" and fmt.terms is None:
         raise InputError(None, field, "a format a bit-serial PE can issue as bit-terms (INT-k symmetric, FP3/FP4 and "
                          "BitMoD types, BFP/MXINT, MXFP4)", fmt.name)
     if spec.pe == "bitserial" and fmt.dequant and fmt.group_size % spec.dot_product_size:
-        raise InputError(None, "group_size", f"a multiple of the dot-product size {spec.dot_product_size}",
-                         fmt.group_size)
+        raise InputError(None, group_field, f"a multiple of the dot-product size {spec.dot_product_size} "
+                         f"(the {fmt.name} groups are dequantized between steps)", fmt.group_size)
     return fmt
 
 
@@ -100,7 +100,7 @@ def weight_hw_format(spec, name: str | None = None) -> HwFormat:
         fmt = hw_format(name or spec.weight_format, group_size=spec.group_size, scale_format=scale)
     except InputError as e:
         raise InputError(None, "weight_format", e.expected, e.got) from None
-    return _check_executable(spec, fmt, "weight_format")
+    return _check_executable(spec, fmt, "weight_format", "group_size")
 
 
 def kv_hw_format(spec, name: str | None = None) -> HwFormat:
@@ -110,4 +110,4 @@ def kv_hw_format(spec, name: str | None = None) -> HwFormat:
         fmt = hw_format(name or spec.kv_format, group_size=spec.kv_block, scale_format=scale)
     except InputError as e:
         raise InputError(None, "kv_format", e.expected, e.got) from None
-    return _check_executable(spec, fmt, "kv_format")
+    return _check_executable(spec, fmt, "kv_format", "kv_block")
