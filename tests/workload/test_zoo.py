@@ -18,7 +18,10 @@ EXPECTED_MODELS = [
 
 
 def test_list_models():
-    assert list_models() == EXPECTED_MODELS
+    # the zoo grows as models are added; these are the ones every release ships, listed sorted
+    names = list_models()
+    assert set(EXPECTED_MODELS) <= set(names)
+    assert names == sorted(names)
 
 
 def test_load_card_by_name():
