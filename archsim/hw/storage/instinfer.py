@@ -181,7 +181,7 @@ def simulate_analytic(spec: StorageSpec, p: Plan, *, record: bool = True) -> tup
                 drive_free[i] = e
                 if d.flush_ns:
                     spans.add(e, e + d.flush_ns, f"drive{i}.flash", f"layers.{layer}.kv_flush{tag}", "kv_flush",
-                              nbytes=d.flush_pages * spec.flash_page_bytes, pj=d.flush_pj)
+                              nbytes=d.flush_pages * spec.flash_page_bytes, util=1.0, pj=d.flush_pj)
                     drive_free[i] = e + d.flush_ns
                 starts.append(s)
                 ends.append(e)
@@ -259,7 +259,7 @@ class _EventModel:
             s = self.env.now
             yield self.env.timeout(d.flush_ns)
             self.spans.add(s, s + d.flush_ns, f"drive{i}.flash", op, "kv_flush",
-                           nbytes=d.flush_pages * self.spec.flash_page_bytes, pj=d.flush_pj)
+                           nbytes=d.flush_pages * self.spec.flash_page_bytes, util=1.0, pj=d.flush_pj)
             self.flush_ends[i] = max(self.flush_ends[i], s + d.flush_ns)
 
     def _drive_chain(self, d: DriveStage, layer: int, tag: str):

@@ -3,8 +3,12 @@ breakdown, KV-cache traffic, energy and the per-layer stages of the first layer.
 
 from __future__ import annotations
 
+import re
+
 from archsim.report.tables import format_table
 from archsim.results import RunResult
+
+_OTHER_DRIVE = re.compile(r"^drive([1-9]\d*)\.")
 
 
 def _t(ns: float) -> str:
@@ -37,11 +41,15 @@ def summary_text(result: RunResult) -> str:
                      f"GB/s; one task: {t['task_flash_pages']} pages in {_t(t['task_flash_ns'])}, compute "
                      f"{_t(t['task_compute_ns'])}\n")
     lines.append(f"energy {t['energy_pj'] / 1e12:,.3f} J per step, {t['energy_per_token_pj'] / 1e9:,.3f} mJ per token\n")
-    first = [r for r in result.ops if r["op"].startswith("layers.0.")]
+    cols = result.events.columns()
+    first = [i for i, op in enumerate(cols["op"].tolist())
+             if op.startswith("layers.0.") and not _OTHER_DRIVE.match(cols["unit"][i])]
     if first:
-        table = [{"op": r["op"], "unit": r["unit"], "start": r["start_cycle"], "time": _t(r["cycles"]),
-                  "util": 100 * r["utilization"]} for r in first]
-        lines.append("\nlayer 0 (all layers alike; 1 cycle = 1 ns):\n")
+        table = [{"op": cols["op"][i], "unit": cols["unit"][i], "start": int(cols["start_cycle"][i]),
+                  "time": _t(int(cols["end_cycle"][i] - cols["start_cycle"][i])), "util": 100 * float(cols["util"][i])}
+                 for i in first]
+        more = " (drives 1.. alike)" if result.arch.get("drives", 1) > 1 else ""
+        lines.append(f"\nlayer 0 on the GPU and drive 0{more}; 1 cycle = 1 ns:\n")
         lines.append(format_table(table, ["op", "unit", "start", "time", "util"],
                                   headers={"op": "op", "unit": "unit", "start": "start ns", "time": "time",
                                            "util": "util %"}) + "\n")
