@@ -11,6 +11,8 @@ Everything here advances one clock at a time and decides *from the data* when a 
   down; a fold ends when all ``T x C`` sums have left the bottom edge.
 * :class:`Dma` moves ``bytes_per_cycle`` of the head transfer every cycle; a read is complete
   ``latency`` cycles after its last byte.
+* :func:`fold_operands` cuts a GEMM into one fold's zero-padded operands (also used by the
+  port-level view in :mod:`archsim.hw.systolic.ports`, the reference of rtl/systolic_array).
 * :func:`run_gemm` is the controller: the double-buffered step protocol (while fold ``f``
   computes, write back ``f-1`` then load ``f+1``; the next step starts the cycle after both
   finish), with per-fold bytes from :func:`~archsim.hw.systolic.physical.fold_schedule`.
