@@ -90,3 +90,4 @@ def test_sparse_selection_by_hand():
 def test_prefill_graph_is_rejected():
     with pytest.raises(InputError, match="decode"):
         decode_shape(load_workload("opt-125m", phase="prefill", batch=1, seq_len=32))
+
