@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
     doc, rows = open_sweep(args.dir)
     ok = [r for r in rows if r.get("status") == "ok"]
+    if not ok:
+        raise InputError(args.dir, None, "a sweep with ok rows", f"{len(rows)} rows, none ok")
     for cond in args.where:
         col, sep, text = cond.partition("=")
         if not sep or not col:
@@ -56,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         if ok and col not in ok[0]:
             raise InputError("--where", None, f"a column of the sweep rows ({', '.join(ok[0])})", col)
         ok = [r for r in ok if _match(r.get(col), text)]
+        if not ok:
+            raise InputError("--where", None, "a filter that some ok rows pass", cond)
     for flag, col in (("--x", args.x), ("--y", args.y)):
         check_objective(ok or rows, col, flag)
     for col in args.maximize:

@@ -196,6 +196,10 @@ class DaskExecutor:
                     records = fut.result()
                 except KilledWorker:
                     records = [_died(p, 1 + int(_allowed_failures())) for p in chunk]
+                except Exception as e:  # points never raise (run_chunk records them): the cluster does
+                    raise InputError("--scheduler" if self.scheduler else "--executor", None,
+                                     "Dask workers that can run archsim.dse (archsim installed, the same version, "
+                                     "the workload files at the same paths)", f"{type(e).__name__}: {e}") from None
                 fut.release()
                 yield chunk, records
         finally:
