@@ -5,7 +5,7 @@ Speed: one OPT-13B decode step (batch 64, context 2048) at the analytic and even
 and 20 drives, dense and sparse; a whole 1024-token generation (1024 steps) at the analytic
 level; the flash closed form against the page-level reference on one 4,096-page batch.
 
-Validation (a few minutes): OPT-13B with input/output 1024/1024 (InstInfer Sec. VI-A) over
+Validation (about ten minutes): OPT-13B with input/output 1024/1024 (InstInfer Sec. VI-A) over
 batch sizes, FlexGen vs InstInfer dense and sparse, 2 and 20 drives, the KV-access share, and
 sensitivities (FlexGen's host read bandwidth, scattered sparse tokens, a bus-bound flash array).
 
@@ -74,8 +74,8 @@ def bench_speed(repeat: int) -> list[dict]:
     return rows
 
 
-def _gen(arch, model="opt-13b", batch=64, **kw) -> dict:
-    g = generation(arch, model, batch=batch, prompt_len=PROMPT, gen_len=GEN, **kw)
+def _gen(arch, model="opt-13b", batch=64, prompt=PROMPT, gen=GEN, **kw) -> dict:
+    g = generation(arch, model, batch=batch, prompt_len=prompt, gen_len=gen, **kw)
     d = g.to_dict()
     d.update({"arch": arch, "overrides": {k: v for k, v in kw.items()}})
     return d
@@ -132,7 +132,7 @@ def validate() -> dict:
                 runs.append(_gen(arch, OPT_30B, batch=b, gpu=gpu2, **kw))
         for arch, kw in (("flexgen", {}), ("instinfer", {}), ("instinfer", {"sparse": True})):
             for b in (16, 32, 64, 256):
-                runs.append(_gen(arch, "llama-2-13b", batch=b, **kw))
+                runs.append(_gen(arch, "llama-2-13b", batch=b, prompt=2048, gen=2048, **kw))  # Sec. VI-A
     g = load_workload("opt-13b", phase="decode", batch=64, seq_len=PROMPT + GEN // 2)
     inst = run("instinfer", g, level="analytic").totals["per_token_latency_ns"]
     out["flexgen_read_bytes_per_s_for_6.85x"] = _fg_bandwidth_for(6.85, inst)

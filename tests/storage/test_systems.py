@@ -42,6 +42,8 @@ def test_instinfer_step_by_hand():
     assert res.totals["pcie_bytes"] == 12 * (9216 + 3072)
     assert res.totals["flash_pages_read"] == 12 * 24 * 6
     assert sum(res.totals["breakdown_ns"].values()) == step
+    # the engine's GeMV work (2 x 100 x 64 MACs per task) equals the graph's attention MACs
+    assert res.totals["macs"] == g.total_macs
 
 
 def test_flexgen_step_by_hand():

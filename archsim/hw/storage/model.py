@@ -18,7 +18,7 @@ from archsim.engine import ActionCounts
 from archsim.errors import InputError
 from archsim.hw.storage import flash, flexgen, instinfer
 from archsim.hw.storage.energy import energy_table, prices
-from archsim.hw.storage.gpu import GpuWork, gpu_work
+from archsim.hw.storage.gpu import GpuWork, gpu_work, group_traffic
 from archsim.hw.storage.kvlayout import DecodeShape, decode_shape, micro_batch_sizes
 from archsim.hw.storage.spec import StorageSpec
 from archsim.hw.storage.summary import summary_text
@@ -28,7 +28,6 @@ from archsim.results import RunResult
 from archsim.workload.graph import Graph
 
 LEVELS = ("analytic", "event")
-#: the drive split, micro-batching and GPU are fields of the spec; no other options
 _MB_TAG = re.compile(r"\[(?:mb|b)\d+\]")
 
 
@@ -146,7 +145,7 @@ def simulate(graph: Graph, spec: StorageSpec, *, level: str = "event", seed: int
         "flash_pages_read": sum(n for (c, k, a), n in acts.counts.items() if k == "flash" and a == "page_read"),
         "flash_pages_programmed": sum(n for (c, k, a), n in acts.counts.items() if k == "flash" and a == "page_program"),
         "pcie_bytes": sum(n for (c, k, a), n in acts.counts.items() if k == "pcie"),
-        "macs": sum(r["macs"] for r in rows),
+        "macs": _gpu_macs(spec, shape, work) + sum(r["macs"] for r in rows if r["unit"] != "gpu"),
         "utilization": gpu_busy / step_ns if step_ns else 0.0,
         "compute_cycles": gpu_busy, "stall_cycles": step_ns - gpu_busy,
         "dram_read_bytes": gpu_reads, "dram_write_bytes": gpu_writes,
@@ -202,6 +201,18 @@ def run_step(spec: StorageSpec, shape: DecodeShape, work: GpuWork, gpu: XpuSpec,
         kv_read = sum(2 * s.kv_tensor_bytes for s in st if s.kind == "attn")
         extra = {"kv_path": "host_memory" if spec.kv_location == "host" else spec.kv_path}
     return StepRun(step_ns, spans, bd, acts, kv_read, extra, notes)
+
+
+def _gpu_macs(spec: StorageSpec, shape: DecodeShape, work: GpuWork) -> int:
+    """MACs the GPU does in the step (attention ops only for FlexGen, which runs them there)."""
+    total = 0
+    for seqs in micro_batch_sizes(spec, shape.batch):
+        f = seqs / shape.batch
+        for lay in work.layers:
+            ops = (*lay.pre, *lay.post, *(lay.attn if spec.system == "flexgen" else ()))
+            total += group_traffic(ops, f)[3]
+        total += group_traffic((*work.embed, *work.head), f)[3]
+    return total
 
 
 def _instinfer_totals(spec: StorageSpec, shape: DecodeShape, p: instinfer.Plan) -> dict[str, Any]:
