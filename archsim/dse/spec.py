@@ -440,11 +440,39 @@ def build_sweep(data: Any, *, source: str | None = None, base_dir: Path | None =
             targets[n] = _resolve_name(n, base, plugin, workloads, source)
     axes = [_validate_axis(a, targets, base, workloads, source) for a in axes]
     name = data.get("name") or (Path(source).stem if source else "sweep")
-    return SweepSpec(
+    sweep = SweepSpec(
         name=str(name), base=base, arch_ref=arch_ref, workloads=tuple(workloads), axes=tuple(axes),
         targets=tuple(targets.items()), level=level, seed=seed, area=AreaModel.from_dict(data.get("area"), source),
         source=source, description=str(data.get("description") or ""),
     )
+    _reject_never_valid(sweep, source)
+    return sweep
+
+
+def _reject_never_valid(sweep: SweepSpec, source: str | None) -> None:
+    """A spec-field value that fails in every combination of the sweep (an unknown DRAM standard)
+    is a spec error; one that fails only with some other values leaves error rows."""
+    points = sweep.points()
+    if all(p.error is None for p in points):
+        return
+    targets = dict(sweep.targets)
+    for a in sweep.axes:
+        for name in a.names:
+            if targets[name].group != "arch":
+                continue
+            valid = {(type(v), v) for p in points if p.error is None for n, v in p.axes if n == name}
+            for p in points:
+                v = dict(p.axes)[name]
+                if p.error is None or (type(v), v) in valid:
+                    continue
+                field = f"axes.{a.label}" if len(a.names) == 1 else f"axes.{a.label}.zip.{name}"
+                try:
+                    _with_field(sweep.base, targets[name].path.split("."), v)
+                except InputError as e:
+                    raise InputError(source, field, e.expected, v) from None
+                except (TypeError, ValueError) as e:
+                    raise InputError(source, field, "a valid value", f"{v} ({e})") from None
+                raise InputError(source, field, f"a value valid with some other axis values ({p.error})", v)
 
 
 def load_sweep(path: str | Path) -> SweepSpec:

@@ -94,3 +94,11 @@ def test_plugin_fast_evaluator_and_area(toy_kind, monkeypatch):
     row = evaluate_point(spec.points()[0])
     assert row["totals"] == {"cycles": 7} and row["area_mm2"] == 4.0
     assert calls == [("resnet18", 8, {"mode": "fast"})]
+
+
+def test_a_value_invalid_in_every_combination_is_a_spec_error(toy_kind):
+    with pytest.raises(InputError) as e:
+        build_sweep({"arch": ToyPim(), "workloads": ["resnet18"],
+                     "axes": {"lanes": [8, 128], "dram.channels": [1, 2]}}, source="s.yaml")
+    assert (e.value.source, e.value.field, e.value.got) == ("s.yaml", "axes.lanes", 128)
+    assert "at most 64 lanes on ddr4" in e.value.expected
