@@ -12,6 +12,8 @@ def _run_arguments(g: argparse._ArgumentGroup) -> None:
     g.add_argument("--dataflow", choices=DATAFLOWS, help="override the spec's dataflow")
     g.add_argument("--convention", choices=CONVENTIONS, help="cycle convention (default physical)")
     g.add_argument("--mapping", help="execute this mapping file (archsim map): its schedule and its DRAM traffic")
+    g.add_argument("--dram", help="DRAM standard behind the DMA engine at the event level (archsim dram standards)")
+    g.add_argument("--dram-channels", type=int, help="DRAM channels with --dram (default 1)")
 
 
 def _simulate(graph, spec, **kw):
@@ -26,6 +28,6 @@ PLUGIN = ArchPlugin(
     simulate=_simulate,
     add_run_arguments=_run_arguments,
     options=("mapping",),
-    spec_overrides=("dataflow", "convention"),
+    spec_overrides=("dataflow", "convention", "dram", "dram_channels"),
     description="systolic-array accelerator",
 )

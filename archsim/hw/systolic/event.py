@@ -60,16 +60,27 @@ class SystolicMachine:
 
     def __init__(self, spec: SystolicSpec, *, record_events: bool = True):
         self.spec = spec
-        self.sim = Simulation({"core": spec.clock_hz}, record_events=record_events)
+        self.dram_model = None  # with spec.dram: the DRAM timing model (archsim.hw.dram) instead of the link
+        if spec.dram:
+            from archsim.hw.dram.dma import OperandDma, dram_clock_hz
+
+            self.sim = Simulation({"core": spec.clock_hz, "dram": dram_clock_hz(spec.dram)}, record_events=record_events)
+            self.dram_model = OperandDma(self.sim, spec.dram, spec.dram_channels)
+        else:
+            self.sim = Simulation({"core": spec.clock_hz}, record_events=record_events)
         self.array = SystolicUnit(self.sim, "systolic", spec)
         self.vector = VectorUnit(self.sim, "vector", spec.vector_lanes)
-        self.dram = Link(self.sim, "dram", "core", link_bandwidth(spec), spec.dram_latency_cycles)
+        if self.dram_model is None:
+            self.dram = Link(self.sim, "dram", "core", link_bandwidth(spec), spec.dram_latency_cycles)
 
     @property
     def now(self) -> int:
         return self.array.now_cycles
 
-    def _dma_step(self, op: str, write: int, load: int):
+    def _dma_step(self, op: str, write: int, load: int, parts: dict | None = None):
+        if self.dram_model is not None:  # each operand from its own address range, as bursts
+            yield from self.dram_model.step(op, write, parts if parts is not None else {"ifmap": load})
+            return
         if write:
             yield from self.dram.transfer(write, op, "dram_write", posted=True)
         if load:
@@ -83,12 +94,18 @@ class SystolicMachine:
         compute = np.tile(sched.compute_cycles, count).tolist()
         macs = np.tile(sched.macs, count).tolist()
         n = len(compute)
-        yield from self._dma_step(op, 0, load[0])
+        parts = [None] * (n + 1)
+        if self.dram_model is not None:
+            ops = zip(*(np.tile(x, count).tolist() for x in
+                        (sched.load_ifmap_bytes, sched.load_filter_bytes, sched.load_psum_bytes)))
+            parts = [{"ifmap": i, "filter": w, "psum": p} for i, w, p in ops] + [{}]
+        yield from self._dma_step(op, 0, load[0], parts[0])
         for f in range(n):
             arr = env.process(self.array.fold(op, compute[f], macs[f]))
-            dma = env.process(self._dma_step(op, write[f - 1] if f else 0, load[f + 1] if f + 1 < n else 0))
+            dma = env.process(self._dma_step(op, write[f - 1] if f else 0, load[f + 1] if f + 1 < n else 0,
+                                             parts[f + 1] if f + 1 < n else {}))
             yield arr & dma
-        yield from self._dma_step(op, write[-1], 0)
+        yield from self._dma_step(op, write[-1], 0, {})
 
     def run_vector(self, op: str, compute_cycles: int, ops: int, read_bytes: int, write_bytes: int):
         """SimPy process body: a non-GEMM op; its operands stream over the link while it computes."""

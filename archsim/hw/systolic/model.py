@@ -26,6 +26,7 @@ import numpy as np
 from archsim.energy import EnergyTable
 from archsim.engine import ActionCounts, EventTable
 from archsim.errors import InputError
+from archsim.hw.dram.dma import with_dram_actions, with_dram_energy
 from archsim.hw.systolic import cycle as cycle_level
 from archsim.hw.systolic.event import SystolicMachine
 from archsim.hw.systolic.physical import (
@@ -115,6 +116,7 @@ def _physical_gemm(op: Op, job: GemmJob, spec: SystolicSpec, level: str, record:
     write_b = int(sched.write_bytes.sum()) * count
     timing = job_timing(sched, count, spec)
     extra: dict = {}
+    actions = _gemm_actions(spec, job, sched, read_b, write_b)
     if level == "analytic":
         cycles = timing.cycles
         events = _analytic_gemm_events(op.name, sched, count, spec, timing) if record else EventTable(spec.clock_hz)
@@ -124,6 +126,8 @@ def _physical_gemm(op: Op, job: GemmJob, spec: SystolicSpec, level: str, record:
         machine.sim.run()
         cycles = machine.now
         events = machine.sim.events
+        if machine.dram_model is not None:  # --dram: the DRAM model's commands instead of bytes
+            actions = with_dram_actions(actions, machine.dram_model.actions())
     else:
         cycles, extra = _cycle_gemm(job, sched, spec, seed)
         events = EventTable(spec.clock_hz)
@@ -153,7 +157,7 @@ def _physical_gemm(op: Op, job: GemmJob, spec: SystolicSpec, level: str, record:
         "ofmap_sram_reads": int(sched.ofmap_sram_reads.sum()) * count,
         **extra,
     }
-    return OpOutcome(row, events, _gemm_actions(spec, job, sched, read_b, write_b), int(cycles))
+    return OpOutcome(row, events, actions, int(cycles))
 
 
 def _cycle_gemm(job: GemmJob, sched: FoldSchedule, spec: SystolicSpec, seed: int) -> tuple[int, dict]:
@@ -180,7 +184,9 @@ def _physical_vector(op: Op, spec: SystolicSpec, level: str, record: bool) -> Op
         machine.sim.run()
         cycles = machine.now
         events = machine.sim.events
+        dram = machine.dram_model.actions() if machine.dram_model is not None else None
     else:
+        dram = None
         events = EventTable(spec.clock_hz)
         if record:
             bw = link_bandwidth(spec)
@@ -197,6 +203,8 @@ def _physical_vector(op: Op, spec: SystolicSpec, level: str, record: bool) -> Op
     a.add("vector", "vector", "op", ops)
     a.add("dram", "dram", "read_bytes", read_b)
     a.add("dram", "dram", "write_bytes", write_b)
+    if dram is not None:
+        a = with_dram_actions(a, dram)
     row = {
         "op": op.name, "kind": str(op.kind), "unit": "vector", "cycles": int(cycles), "compute_cycles": int(comp),
         "stall_cycles": int(cycles - comp), "macs": 0, "utilization": 0.0, "dram_read_bytes": read_b,
@@ -281,6 +289,15 @@ def simulate(graph: Graph, spec: SystolicSpec, *, level: str = "event", record_e
         raise InputError("--level", None, "analytic or event with --convention scalesim (the cycle-stepped "
                          "reference models the physical convention)", level)
     table = energy_table or EnergyTable.load(spec.energy_table)
+    dram_notes = []
+    if spec.dram:
+        if level == "event" and spec.convention == "physical":
+            table = with_dram_energy(table, spec.dram)
+            dram_notes.append(f"DRAM: {spec.dram} x{spec.dram_channels} channel(s), bank timing and FR-FCFS "
+                              "(archsim.hw.dram); every op starts with idle, precharged banks")
+        else:
+            dram_notes.append(f"--dram {spec.dram} applies at the event level of the physical convention; this run "
+                              "uses the fixed-bandwidth link (dram_bytes_per_cycle, dram_latency_cycles)")
     events = EventTable(clock_hz=spec.clock_hz, meta={"arch": spec.name, "convention": spec.convention})
     actions = ActionCounts()
     rows: list[dict] = []
@@ -338,7 +355,7 @@ def simulate(graph: Graph, spec: SystolicSpec, *, level: str = "event", record_e
         "ops_simulated": len(memo),
         "ops_memoized": sum(1 for r in rows if r["memoized_from"]),
     }
-    notes = []
+    notes = list(dram_notes)
     if skipped:
         notes.append(f"scalesim convention models GEMM layers only: {len(skipped)} non-GEMM ops left out")
     if unpriced:

@@ -28,6 +28,9 @@ class SystolicSpec:
     * ``dram_bytes_per_cycle`` / ``dram_latency_cycles``: the off-chip link in core cycles
     * ``vector_lanes``: element operations per cycle of the vector unit (non-GEMM ops)
     * ``*_offset``: SCALE-Sim's operand base addresses (used by the ``scalesim`` convention)
+    * ``dram``: a DRAM standard preset (``archsim dram standards``) with ``dram_channels``
+      channels behind the DMA engine at the event level (bank timing, FR-FCFS; see docs/dram.md);
+      empty: the fixed-bandwidth link
     """
 
     name: str = "systolic"
@@ -48,9 +51,15 @@ class SystolicSpec:
     ofmap_offset: int = at_least(20_000_000, 0)
     energy_table: str = "default"
     source: str = ""
+    dram: str = ""
+    dram_channels: int = at_least(1, 1)
 
     def __post_init__(self) -> None:
         check_spec(self)
+        if self.dram:
+            from archsim.hw.dram.dma import cached_standard
+
+            cached_standard(self.dram)  # an unknown standard is one InputError here
 
     @property
     def pes(self) -> int:
