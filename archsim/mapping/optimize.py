@@ -247,8 +247,9 @@ def optimize(problem: MemProblem, options: MapOptions | None = None) -> MappingR
     guide: StepPlacement | None = None
     guide_optimal = False
     base_order = best.plan.order
+    guide_solved = False
     if method == "joint":
-        guide, gst = _whole_capacity(problem, best, opts, clock)
+        guide, gst, guide_solved = _whole_capacity(problem, best, opts, clock)
         phases.append({"phase": "whole_graph_capacity", **gst.to_dict()})
         if gst.best_bound is not None and gst.status != "INFEASIBLE":
             all_bound = max(0, int(-(-gst.best_bound // 1)))
@@ -265,14 +266,15 @@ def optimize(problem: MemProblem, options: MapOptions | None = None) -> MappingR
             phases.append({"phase": "addresses", **ast.to_dict()})
     if placed is not None:
         plan = plan_of_steps(problem, placed)
-        rows = [{"start_step": 0, "stop_step": n, "ops": n, "status": phases[0]["status"], "plan": "guide",
+        rows = [{"start_step": 0, "stop_step": n, "ops": n, "status": phases[0]["status"],
+                 "plan": "guide" if guide_solved else "hint",
                  "addresses": which, "objective_bytes": None, "peak_bytes": _peak(problem, placed) * problem.unit_bytes}]
         segs = [(0, n)]
         p1, p2 = [], []
     else:
         reserve = BOUND_SHARE * opts.time_limit_s if (method == "divide" and len(segs) > 1) else 0.0
-        plan, rows, p1, p2 = _solve_segments(problem, base_order, segs, opts, clock, reserve, guide=guide,
-                                             guide_optimal=guide_optimal)
+        plan, rows, p1, p2 = _solve_segments(problem, base_order, segs, opts, clock, reserve,
+                                             guide=guide if guide_solved else None, guide_optimal=guide_optimal)
     cost = evaluate(problem, plan)
     if p1:
         phases.append({"phase": "segments", **combine(p1).to_dict()})
@@ -339,16 +341,17 @@ def _shares(cost: PlanCost, segs: list[tuple[int, int]]) -> list[int]:
 
 
 def _whole_capacity(problem: MemProblem, best: Baseline, opts: MapOptions,
-                    clock: _Clock) -> tuple[StepPlacement | None, SolveStats]:
+                    clock: _Clock) -> tuple[StepPlacement, SolveStats, bool]:
     """The capacity model (no addresses) of the whole graph, hinted with the best baseline: a
-    schedule and residencies of least traffic, and a bound that holds for every schedule."""
+    schedule and residencies of least traffic, a bound that holds for every schedule, and
+    whether the residencies came from the solver (else they are the baseline's)."""
     n = problem.n_ops
     model = CosmaModel(problem, list(best.plan.order), addresses=False)
     sp_hint = steps_of_plan(problem, best.plan, 0, n)
     h_cost = model.cost_of(sp_hint)
     if h_cost == 0:
         return sp_hint, SolveStats("OPTIMAL", 0.0, 0.0, 0.0, 0.0, opts.relative_gap, opts.deterministic, solves=0,
-                                   hint_objective=0.0)
+                                   hint_objective=0.0), False
     st, solver = solve(model.m, clock.solver(WHOLE_SHARE * clock.left, capacity=True),
                        hint=model.hint_from_steps(sp_hint),
                        hint_objective=float(h_cost), parameters=CAPACITY_PARAMETERS)
@@ -356,8 +359,8 @@ def _whole_capacity(problem: MemProblem, best: Baseline, opts: MapOptions,
     if st.has_solution:
         cand = model.extract(solver)
         if model.cost_of(cand) <= h_cost:
-            return cand, st
-    return sp_hint, st
+            return cand, st, True
+    return sp_hint, st, False
 
 
 def _solve_segments(problem: MemProblem, base_order: tuple[int, ...], segs: list[tuple[int, int]],

@@ -179,6 +179,8 @@ def _topological(ops: dict[str, dict], preds: dict[str, list[str]], src: str) ->
             nxt = next(p for p in preds[cur] if p in left)
             if nxt in seen:
                 ring = path[path.index(nxt):][::-1]  # predecessors walked backwards: reverse them
+                k = min(range(len(ring)), key=lambda i: ops[ring[i]]["index"])
+                ring = ring[k:] + ring[:k]  # start at the op that comes first in the file
                 cyc = ring + [ring[0]]
                 break
             path.append(nxt)
