@@ -45,8 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--accepts-per-cycle", type=_positive_int, default=4,
                    help="requests accepted per memory cycle (default 4)")
     r.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
-    r.add_argument("--out", type=Path, help="directory for report.json (and commands.csv with --commands)")
-    r.add_argument("--commands", action="store_true", help="with --out: also write every issued command")
+    r.add_argument("--out", type=Path, help="directory for report.json (and commands.csv, timeline.perfetto.json "
+                                            "with --commands)")
+    r.add_argument("--commands", action="store_true",
+                   help="with --out: also write every issued command (commands.csv) and a Perfetto timeline")
     sub.add_parser("standards", help="list the DRAM standard presets")
 
 
@@ -106,9 +108,14 @@ def _write(out: Path, report_text: str, res) -> list[Path]:
         raise InputError(out, None, "a directory for the replay's report files", "a file")
     files = {"report.json": report_text}
     if res is not None:
+        from archsim.hw.dram.replay import command_events
+        from archsim.report.perfetto import render_perfetto, to_chrome_trace
+
         lines = ["cycle,channel,command,rank,bankgroup,bank,row"]
         lines += [",".join(map(str, rec)) for rec in res.run.log]
         files["commands.csv"] = "\n".join(lines) + "\n"
+        files["timeline.perfetto.json"] = render_perfetto(
+            to_chrome_trace(command_events(res), title=f"{res.trace.path} on {res.standard.name}"))
     out.mkdir(parents=True, exist_ok=True)
     return [atomic_write_text(out / name, text) for name, text in files.items()]
 

@@ -43,8 +43,11 @@ def test_out_dir_is_written_atomically_and_deterministically(tmp_path):
     a = archsim(*args, "--out", tmp_path / "a", "--commands")
     b = archsim(*args, "--out", tmp_path / "b", "--commands")
     assert a.returncode == 0 and b.returncode == 0, a.stderr
-    for f in ("report.json", "commands.csv"):
+    for f in ("report.json", "commands.csv", "timeline.perfetto.json"):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+    trace = json.loads((tmp_path / "a" / "timeline.perfetto.json").read_text())
+    names = {e["args"]["name"] for e in trace["traceEvents"] if e["name"] == "thread_name"}
+    assert "ch0.data" in names and any(n.startswith("ch1.r1.bg") for n in names)
     lines = (tmp_path / "a" / "commands.csv").read_text().splitlines()
     assert lines[0] == "cycle,channel,command,rank,bankgroup,bank,row" and len(lines) > 4000
     assert not list(tmp_path.glob("a/.*tmp"))

@@ -1,11 +1,25 @@
 """DRAM timing model: standards, a bank-state timing engine, an FR-FCFS controller that skips
-idle time, a cycle-stepped reference controller, trace replay and a request-level API.
+idle time, a cycle-stepped reference controller, trace replay and a request-level SimPy API.
 
-See docs/dram.md. Main entry points: :func:`~archsim.hw.dram.standard.load_standard`,
-:class:`~archsim.hw.dram.controller.DramSystem`, :func:`~archsim.hw.dram.replay.replay`.
+See docs/dram.md. Entry points:
+
+* :func:`load_standard` / :func:`list_standards`: the presets (``hbm2``, ``ddr4-2400``, ...)
+* :func:`replay`: a trace through the model -> :class:`ReplayResult` (``archsim dram replay``)
+* :class:`DramSystem`: channels + front end; ``add`` requests, ``run`` or ``advance``
+* :class:`DramPort`: the same inside a SimPy :class:`~archsim.engine.Simulation`
+* :class:`TimingEngine` / :class:`TimingTable`: the timing engine and its constraint table, to
+  extend with new command types
 """
 
 from archsim.hw.dram.config import ControllerConfig
+from archsim.hw.dram.controller import DramSystem
+from archsim.hw.dram.device import TimingEngine
+from archsim.hw.dram.port import DramPort
+from archsim.hw.dram.replay import ReplayResult, replay
 from archsim.hw.dram.standard import DramStandard, list_standards, load_standard
+from archsim.hw.dram.timing import Command, Constraint, TimingTable, build_table
+from archsim.hw.dram.trace import Trace, read_trace
 
-__all__ = ["ControllerConfig", "DramStandard", "list_standards", "load_standard"]
+__all__ = ["Command", "Constraint", "ControllerConfig", "DramPort", "DramStandard", "DramSystem", "ReplayResult",
+           "TimingEngine", "TimingTable", "Trace", "build_table", "list_standards", "load_standard", "read_trace",
+           "replay"]

@@ -662,6 +662,8 @@ class DramSystem:
 
     def run(self) -> DramRun:
         """Process everything added; returns the run's figures over ``[0, end)``."""
+        if len(self.chans) == 1:
+            self._run_one()
         while not self.idle():
             t = self.next_event()
             if t >= INF:
@@ -670,6 +672,35 @@ class DramSystem:
         end = self.end_cycle()
         self.advance(end)  # refreshes that fall before the last read returns
         return self.result(end)
+
+    def _run_one(self) -> None:
+        """:meth:`run`'s event loop for one channel, with the front end and the channel inlined
+        (the same steps as :meth:`_step`, without its per-event bookkeeping)."""
+        ch = self.chans[0]
+        tick = ch.tick
+        front = self._front_end
+        b = self.b
+        n = b.n_requests
+        arrival = b.arrival
+        while True:
+            fe = self.fe_next
+            t = ch.next_time
+            if fe <= t:
+                if fe >= INF:
+                    return
+                self.now = fe
+                front(fe)
+                if ch.next_time > fe:
+                    continue
+                t = fe
+            else:
+                self.now = t
+            tick(t)
+            if self.nxt < n:
+                if ch.freed and self.fe_next == INF:
+                    self.fe_next = max(t + 1, arrival[self.nxt])
+            elif not (ch.rbuf.size or ch.wbuf.size or ch.active):
+                return
 
     def result(self, end: int) -> DramRun:
         log = sorted(self.log, key=lambda r: (r[0], r[1])) if self.record else []

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from archsim import SCHEMA_VERSION, __version__
+from archsim.engine.events import EventTable
 from archsim.errors import InputError
 from archsim.hw.dram.bursts import expand
 from archsim.hw.dram.config import ControllerConfig
@@ -160,3 +161,39 @@ def replay(standard: str | DramStandard, trace: str | Path | Trace, *, trace_for
     if len(tr) and np.any(np.diff(tr.arrival_cycle) < 0):
         notes.append("arrival cycles decrease somewhere in the trace: requests are still issued in trace order")
     return ReplayResult(s, m, nch, cfg, tr, level, run, fig, notes)
+
+
+def command_events(res: ReplayResult) -> EventTable:
+    """The recorded commands as an event table for the timeline: one track per bank
+    (``ch0.r0.bg1.b2``; rank-wide commands on ``ch0.r0``), each command a span from its issue to
+    the end of its own time (ACT: tRCD, PRE/PREA: tRP, REF: tRFC, RD/WR: the burst on the data
+    bus, CL / CWL after the command), and the data bursts on a ``chN.data`` track as
+    ``dram_read`` / ``dram_write`` spans (the timeline's bandwidth counters read them)."""
+    s = res.standard
+    t = s.t
+    dur = {"ACT": t("tRCD"), "PRE": t("tRP"), "PREA": t("tRPab"), "REFab": t("tRFC"),
+           "REFpb": t("tRFCpb") or t("tRFC")}
+    cols = {k: [] for k in ("start_cycle", "end_cycle", "unit", "op", "kind", "bytes")}
+
+    def add(start, end, unit, op, kind, nbytes=0):
+        cols["start_cycle"].append(start)
+        cols["end_cycle"].append(end)
+        cols["unit"].append(unit)
+        cols["op"].append(op)
+        cols["kind"].append(kind)
+        cols["bytes"].append(nbytes)
+
+    bl = t("tBURST")
+    for clk, ch, cmd, r, g, b, _row in res.run.log:
+        unit = f"ch{ch}.r{r}" if b < 0 else f"ch{ch}.r{r}.bg{g}.b{b}"
+        if cmd in ("RD", "RDA", "WR", "WRA"):
+            lat = t("CL") if cmd.startswith("RD") else t("CWL")
+            add(clk, clk + 1, unit, cmd, cmd)
+            add(clk + lat, clk + lat + bl, f"ch{ch}.data", cmd,
+                "dram_read" if cmd.startswith("RD") else "dram_write", s.burst_bytes)
+        else:
+            add(clk, clk + max(dur.get(cmd, 1), 1), unit, cmd, cmd)
+    ev = EventTable(clock_hz=s.clock_hz, meta={"standard": s.name})
+    if cols["start_cycle"]:
+        ev.extend(**cols)
+    return ev
