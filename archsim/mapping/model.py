@@ -58,12 +58,17 @@ class CosmaModel:
     * ``live_out``: tensors read after the segment
     * ``first_use_here``: external tensors whose first load is in this segment (compulsory)
     * ``fixed_order``: schedule fixed to ``ops`` (COSMA FS, §III-E2)
+    * ``relaxed``: free start state and no charge for the future (a lower bound, see above)
+    * ``addresses``: False drops the addresses (capacity rows only): a relaxation that is exact
+      whenever its residencies can be packed, and much faster to solve
+    * ``stage_split``: ``ops[:stage_split]`` run before the others (a segment followed by a
+      lookahead that informs its evictions)
     """
 
     def __init__(self, problem: MemProblem, ops: Sequence[int], *, init_resident: Mapping[int, int] | None = None,
                  offchip: set[int] | None = None, live_out: set[int] | None = None,
                  first_use_here: set[int] | None = None, fixed_order: bool = False, relaxed: bool = False,
-                 addresses: bool = True):
+                 addresses: bool = True, stage_split: int | None = None):
         self.p = problem
         self.addresses = addresses
         self.ops = list(ops)
@@ -103,6 +108,12 @@ class CosmaModel:
                 desc[i] = msk
             lo = [anc[i].bit_count() for i in range(n)]
             hi = [n - 1 - desc[i].bit_count() for i in range(n)]
+            if stage_split is not None:  # ops[:split] run first (a segment), the rest after (lookahead)
+                for i in range(n):
+                    if i < stage_split:
+                        hi[i] = min(hi[i], stage_split - 1)
+                    else:
+                        lo[i] = max(lo[i], stage_split)
         self.win = list(zip(lo, hi))
         x: list[dict[int, cp_model.IntVar]] = []
         for i in range(n):

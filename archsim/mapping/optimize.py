@@ -7,22 +7,29 @@
 3. Baselines (:mod:`.baselines`): TFLite greedy-by-size on the graph order (no eviction), and
    best-fit + Belady on the graph order and on the min-peak order. The best baseline plan is the
    incumbent and the solver's hint.
-4. CP-SAT (:mod:`.model`). Small graphs (``joint_max_ops``): one joint model of the whole
-   graph. Larger ones: divide and conquer (:mod:`.segments`, COSMA §IV): the best order is cut
-   into segments solved in turn, each jointly (its ops reordered freely) from the state the
-   previous one left, hinted by Belady from that state. When some cut is not at an articulation
-   op and the graph has at most ``whole_max_ops`` ops, the whole graph is then solved jointly
-   with the stitched plan as hint, for the time left. Each solve minimises non-compulsory bytes,
-   then, with that traffic fixed, the address high-water mark (peak).
-5. Bounds. ``stats.best_bound`` always holds for every schedule: the joint model's bound, or the
-   sum over segments of each segment's *relaxed* optimum bound (free start state, no charge for
-   the future) when every cut is at an articulation op, else the whole-graph solve's bound (0
-   without one). ``segment_bound_bytes`` is the relaxed sum when some cut is not at an
-   articulation op: it holds for the schedules that run the segments in sequence. ``OPTIMAL``
-   means the plan's traffic equals the all-schedules bound.
+4. ``joint`` (default up to ``whole_max_ops``): the whole graph's *capacity model*
+   (:class:`.model.CosmaModel` without addresses: schedule, residency, spills and reloads with a
+   capacity row per step) gives the schedule and residencies of least traffic and a bound that
+   holds for every schedule; :mod:`.allocate` then gives those residencies addresses (greedy by
+   size, else CP-SAT ``NoOverlap2D``, lowering the peak). Since every plan with addresses is a
+   plan of the capacity model, a packed capacity optimum is a proven optimum. If it cannot be
+   packed, the plan is rebuilt segment by segment along it (step 5), with the full model (with
+   addresses) where a segment's residencies do not pack.
+5. ``divide`` (COSMA §IV; default above ``whole_max_ops``): the best order is cut into segments
+   (:mod:`.segments`; preferably after articulation ops) solved in turn from the state the
+   previous one left, each with the next segment as lookahead (its ops stay after the segment's,
+   so the partition holds) and hinted by Belady from that state; when a segment's residencies do
+   not pack around the addresses the previous one chose, both get addresses again together.
+6. Bounds. ``stats.best_bound`` always holds for every schedule: the whole-graph capacity
+   model's bound, or for ``divide`` the sum of relaxed optima (free start state, nothing charged
+   for the future) over blocks of segments when every cut is at an articulation op (every
+   schedule runs such segments in sequence), else 0. Otherwise that sum is reported as
+   ``segment_bound_bytes``: it holds for the schedules that run the segments in sequence.
+   ``OPTIMAL`` means the plan's traffic equals the all-schedules bound.
 
 Every plan is re-checked and priced by :func:`archsim.mapping.plan.evaluate`; the figures
-reported are the checker's, never the model's.
+reported are the checker's, never the model's. Secondary objective: the address high-water
+mark (peak), minimised by the address assignment for the chosen residencies.
 """
 
 from __future__ import annotations
@@ -274,7 +281,8 @@ def optimize(problem: MemProblem, options: MapOptions | None = None) -> MappingR
     else:
         reserve = BOUND_SHARE * opts.time_limit_s if (method == "divide" and len(segs) > 1) else 0.0
         plan, rows, p1, p2 = _solve_segments(problem, base_order, segs, opts, clock, reserve,
-                                             guide=guide if guide_solved else None, guide_optimal=guide_optimal)
+                                             guide=guide if guide_solved else None, guide_optimal=guide_optimal,
+                                             lookahead=method == "divide")
     cost = evaluate(problem, plan)
     if p1:
         phases.append({"phase": "segments", **combine(p1).to_dict()})
@@ -365,7 +373,7 @@ def _whole_capacity(problem: MemProblem, best: Baseline, opts: MapOptions,
 
 def _solve_segments(problem: MemProblem, base_order: tuple[int, ...], segs: list[tuple[int, int]],
                     opts: MapOptions, clock: _Clock, reserve: float, guide: StepPlacement | None = None,
-                    guide_optimal: bool = False):
+                    guide_optimal: bool = False, lookahead: bool = False):
     """Solve the segments in turn; returns the stitched plan, per-segment rows and the stats of
     the traffic solves and of the address (peak) solves."""
     n = problem.n_ops
@@ -376,37 +384,68 @@ def _solve_segments(problem: MemProblem, base_order: tuple[int, ...], segs: list
     rows: list[dict[str, Any]] = []
     p1: list[SolveStats] = []
     p2: list[SolveStats] = []
-    for s0, s1 in segs:
+    prev: tuple | None = None  # (state and pending before the previous segment, its start, its placement)
+
+    def retry(cand: StepPlacement) -> StepPlacement | None:
+        """Addresses for the previous segment and this one together, from the state before the
+        previous one (its addresses may have boxed this segment in); rewinds on success."""
+        nonlocal state, pending
+        if prev is None:
+            return None
+        st_b, pend_b, sp0, spp = prev
+        both = StepPlacement(spp.order + cand.order, spp.placement + cand.placement, spp.loaded + cand.loaded)
+        init_b = {a: ad for a, (ad, _, _) in st_b.resident.items()}
+        placed, ast, _ = assign_addresses(problem, both, init_b, options=clock.solver(
+            (1 - TRAFFIC_SHARE) * clock.left / 4))
+        if ast is not None:
+            clock.charge(ast)
+            p2.append(ast)
+        if placed is None:
+            return None
+        m = len(spp.order)
+        state, pending = st_b.copy(), list(pend_b)
+        advance(problem, state, pending, _cut(placed, m), sp0)
+        rows[-1]["addresses"] = "redone with the next segment"
+        return StepPlacement(placed.order[m:], placed.placement[m:], placed.loaded[m:])
+
+    for k, (s0, s1) in enumerate(segs):
         seg_ops = list(base_order[s0:s1])
         seg_set = set(seg_ops)
+        # lookahead: the next segment's ops join the model (after this segment's) so evictions at
+        # the boundary see what comes next; only this segment's steps are kept
+        s2 = segs[k + 1][1] if (lookahead and k + 1 < len(segs)) else s1
+        win_ops = list(base_order[s0:s2])
         hplan, _ = belady(problem, stitched + list(base_order[s0:]), state=state, start=s0)
-        sp_hint = steps_of_plan(problem, hplan, s0, s1)
+        sp_hint = steps_of_plan(problem, hplan, s0, s2)
         g = None
         if guide is not None and stitched == list(guide.order[:s0]):
-            g = StepPlacement(list(guide.order[s0:s1]), guide.placement[s0:s1], guide.loaded[s0:s1])
+            g = StepPlacement(list(guide.order[s0:s2]), guide.placement[s0:s2], guide.loaded[s0:s2])
             first = g.placement[0] if g.placement else {}
             created = set(problem.op_outputs[g.order[0]]) if g.order else set()
             # the guide continues exactly the tensors that are resident now
             if any(a not in state.resident for a in first if a not in g.loaded[0] and a not in created):
                 g = None
-        later = set(base_order[s1:])
+        win_set = set(win_ops)
+        later = set(base_order[s2:])
         live_out = {a for a, t in enumerate(problem.tensors)
                     if any(c in later for c in t.consumers)
-                    and (t.producer in seg_set or t.producer in executed or a in state.resident
-                         or (t.external and any(c in seg_set or c in executed for c in t.consumers)))}
+                    and (t.producer in win_set or t.producer in executed or a in state.resident
+                         or (t.external and any(c in win_set or c in executed for c in t.consumers)))}
         first_use = {a for a, t in enumerate(problem.tensors)
                      if t.external and not any(c in executed for c in t.consumers)
-                     and any(c in seg_set for c in t.consumers)}
+                     and any(c in win_set for c in t.consumers)}
         init = {a: ad for a, (ad, _, _) in state.resident.items()}
         weight = (s1 - s0) / max(1, n - s0)
         budget = max(0.0, clock.left - reserve) * weight
-        sp, row, st_traffic, st_addr = _solve_unit(problem, seg_ops, init, state.offchip, live_out, first_use,
-                                                   sp_hint, budget, opts, clock, g, guide_optimal)
+        sp, row, st_traffic, st_addr = _solve_unit(problem, win_ops, init, state.offchip, live_out, first_use,
+                                                   sp_hint, budget, opts, clock, g, guide_optimal,
+                                                   split=(s1 - s0) if s2 > s1 else None, retry=retry)
         p1.extend(st_traffic)
         p2.extend(st_addr)
         row = {"start_step": s0, "stop_step": s1, "ops": s1 - s0, **row,
                "peak_bytes": _peak(problem, sp) * problem.unit_bytes}
         rows.append(row)
+        prev = (state.copy(), list(pending), s0, sp)
         advance(problem, state, pending, sp, s0)
         stitched += sp.order
         executed |= seg_set
@@ -415,14 +454,22 @@ def _solve_segments(problem: MemProblem, base_order: tuple[int, ...], segs: list
     return Plan.of(stitched, state.closed + rest), rows, p1, p2
 
 
+def _cut(sp: StepPlacement, steps: int | None) -> StepPlacement:
+    if steps is None:
+        return sp
+    return StepPlacement(sp.order[:steps], sp.placement[:steps], sp.loaded[:steps])
+
+
 def _solve_unit(problem: MemProblem, ops: list[int], init: dict[int, int], offchip: set[int], live_out: set[int],
                 first_use: set[int], sp_hint: StepPlacement, budget: float, opts: MapOptions, clock: _Clock,
-                guide: StepPlacement | None = None, guide_optimal: bool = False):
+                guide: StepPlacement | None = None, guide_optimal: bool = False, split: int | None = None,
+                retry=None):
     """One segment (or the whole graph): the capacity model (no addresses) for the traffic (or
     the guide's residencies when they come from a proven whole-graph optimum), then addresses
-    for those residencies; the full model with addresses only if they do not fit. Returns the
-    step placement, a row of figures, and the traffic and address solve stats."""
-    kw = dict(init_resident=init, offchip=offchip, live_out=live_out, first_use_here=first_use)
+    for those residencies; the full model with addresses only if they do not fit. With ``split``
+    the model also holds a lookahead and only the first ``split`` steps are returned. Returns
+    the step placement, a row of figures, and the traffic and address solve stats."""
+    kw = dict(init_resident=init, offchip=offchip, live_out=live_out, first_use_here=first_use, stage_split=split)
     cap_model = CosmaModel(problem, ops, addresses=False, **kw)
     h_cost = cap_model.cost_of(sp_hint)
     start = sp_hint
@@ -432,8 +479,10 @@ def _solve_unit(problem: MemProblem, ops: list[int], init: dict[int, int], offch
     traffic: list[SolveStats] = []
     addr: list[SolveStats] = []
     row: dict[str, Any] = {"hint_bytes": h_cost, "guide_bytes": None if guide is None else cap_model.cost_of(guide)}
+    if split is not None:
+        row["lookahead_ops"] = len(ops) - split
     addr_share = (1 - TRAFFIC_SHARE) if opts.minimize_peak else 0.0
-    sp, used = sp_hint, "hint"
+    sp, used, full_sp = _cut(sp_hint, split), "hint", sp_hint
     if s_cost == 0 or (start is guide and guide_optimal):
         # every term of the objective is >= 0, or the guide is a slice of a proven optimum
         st = SolveStats("OPTIMAL" if s_cost == 0 else "GUIDED", float(s_cost), 0.0 if s_cost == 0 else None, 0.0,
@@ -452,29 +501,32 @@ def _solve_unit(problem: MemProblem, ops: list[int], init: dict[int, int], offch
                 cand, how = c, "capacity"
     row.update(status=st.status, model_bound_bytes=st.best_bound, wall_time_s=st.wall_time_s,
                deterministic_time=st.deterministic_time)
-    if cand is not None:
-        aopts = clock.solver(budget * addr_share) if opts.minimize_peak else None
-        placed, ast, which = assign_addresses(problem, cand, init, options=aopts)
-        if ast is not None:
-            clock.charge(ast)
-            addr.append(ast)
-        row["addresses"] = which
-        if placed is None and how != "hint":
-            # the capacity optimum fragments: solve with addresses, from the Belady plan
-            full = CosmaModel(problem, ops, **kw)
-            fst, fsolver = solve(full.m, clock.solver(budget * (1 - addr_share) * 0.2),
-                                 hint=full.hint_from_steps(sp_hint), hint_objective=float(h_cost))
-            clock.charge(fst)
-            traffic.append(fst)
-            row["full_model_status"] = fst.status
-            if fst.has_solution:
-                c = full.extract(fsolver)
-                if full.cost_of(c) <= h_cost:
-                    sp, used = c, "solver"
-        elif placed is not None:
-            sp, used = placed, how
+    aopts = clock.solver(budget * addr_share) if opts.minimize_peak else None
+    placed, ast, which = assign_addresses(problem, _cut(cand, split), init, options=aopts)
+    if ast is not None:
+        clock.charge(ast)
+        addr.append(ast)
+    row["addresses"] = which
+    if placed is None and how != "hint" and retry is not None:
+        placed = retry(_cut(cand, split))
+        if placed is not None:
+            row["addresses"] = "with the previous segment"
+    if placed is not None:
+        sp, used, full_sp = placed, how, cand
+    elif how != "hint":
+        # the capacity optimum fragments: solve with addresses, from the Belady plan
+        full = CosmaModel(problem, ops, **kw)
+        fst, fsolver = solve(full.m, clock.solver(max(budget * (1 - addr_share) * 0.5, clock.left / 8)),
+                             hint=full.hint_from_steps(sp_hint), hint_objective=float(h_cost))
+        clock.charge(fst)
+        traffic.append(fst)
+        row["full_model_status"] = fst.status
+        if fst.has_solution:
+            c = full.extract(fsolver)
+            if full.cost_of(c) <= h_cost:
+                sp, used, full_sp = _cut(c, split), "solver", c
     row["plan"] = used
-    row["objective_bytes"] = cap_model.cost_of(sp)
+    row["objective_bytes"] = cap_model.cost_of(full_sp)
     return sp, row, traffic, addr
 
 
@@ -492,23 +544,43 @@ def _peak(problem: MemProblem, sp: StepPlacement) -> int:
     return max((ad + size[a] for pl in sp.placement for a, ad in pl.items()), default=0)
 
 
+def _bound_blocks(share: list[int]) -> list[list[int]]:
+    """Blocks of consecutive segments for the relaxed bounds: each segment with traffic is paired
+    with the next one (a coarser partition, so the sum is still a bound, and a tighter one: the
+    pair's inner boundary is not relaxed); the others stand alone."""
+    blocks, k = [], 0
+    while k < len(share):
+        if share[k] > 0 and k + 1 < len(share):
+            blocks.append([k, k + 1])
+            k += 2
+        else:
+            blocks.append([k])
+            k += 1
+    return blocks
+
+
 def _segment_bounds(problem: MemProblem, order: tuple[int, ...], segs, rows, share, opts: MapOptions,
                     clock: _Clock) -> tuple[int, list[SolveStats]]:
-    """Sum over segments of the relaxed segment optimum's bound (see module docstring)."""
+    """Sum over blocks of segments of the relaxed optimum's bound (see module docstring); each
+    block's bound is recorded on its first segment's row."""
     total = 0
     stats: list[SolveStats] = []
-    todo = [k for k in range(len(segs)) if share[k] > 0]
+    blocks = _bound_blocks(share)
+    todo = [j for j, blk in enumerate(blocks) if sum(share[k] for k in blk) > 0]
     executed: set[int] = set()
     tensors = problem.tensors
-    for k, (s0, s1) in enumerate(segs):
+    for k in range(len(segs)):
         rows[k]["share_bytes"] = share[k]
+        rows[k]["bound_bytes"] = 0
+    for j, blk in enumerate(blocks):
+        s0, s1 = segs[blk[0]][0], segs[blk[-1]][1]
+        blk_share = sum(share[k] for k in blk)
         seg_ops = list(order[s0:s1])
         seg_set = set(seg_ops)
-        if k not in todo:
-            rows[k]["bound_bytes"] = 0
+        if j not in todo:
             executed |= seg_set
             continue
-        left = sum(1 for j in todo if j >= k)
+        left = sum(1 for i in todo if i >= j)
         later = set(order[s1:])
         carried = {a for a, t in enumerate(tensors)
                    if any(c in seg_set for c in t.consumers)
@@ -524,11 +596,13 @@ def _segment_bounds(problem: MemProblem, order: tuple[int, ...], segs, rows, sha
         stats.append(st)
         b = st.best_bound if (st.best_bound is not None and st.status != "INFEASIBLE") else 0.0
         b = max(0, int(-(-b // 1)))
-        if b > share[k]:  # a relaxed optimum above an achieved share would be a model bug
-            rows[k]["bound_note"] = f"relaxed bound {b} above the plan's share {share[k]}; clamped"
-            b = share[k]
-        rows[k]["bound_bytes"] = b
-        rows[k]["bound_status"] = st.status
+        row = rows[blk[0]]
+        if b > blk_share:  # a relaxed optimum above an achieved share would be a model bug
+            row["bound_note"] = f"relaxed bound {b} above the plan's share {blk_share}; clamped"
+            b = blk_share
+        row["bound_bytes"] = b
+        row["bound_block"] = [segs[blk[0]][0], segs[blk[-1]][1]]
+        row["bound_status"] = st.status
         total += b
         executed |= seg_set
     return total, stats
