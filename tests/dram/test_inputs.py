@@ -55,6 +55,7 @@ def doc(**over):
     ({"timing_cycles": {**load_standard("ddr4-2400").timing_cycles, "tRC": 5}}, "timing_cycles.tRC"),
     ({"energy": {"idd": {"vdd_v": 1.2}}}, "energy.idd.idd0_ma"),
     ({"bogus": 1}, "dram_standard.bogus"),
+    ({"tck_ps": 900}, "dram_standard.tck_ps"),
 ])
 def test_bad_standard_fields_raise_one_error_naming_the_field(over, field):
     with pytest.raises(InputError) as e:

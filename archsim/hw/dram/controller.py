@@ -691,6 +691,8 @@ class DramSystem:
                 self.now = fe
                 front(fe)
                 if ch.next_time > fe:
+                    if self.nxt >= n and not (ch.rbuf.size or ch.wbuf.size or ch.active):
+                        return  # the last requests were forwarded or merged: nothing left to run
                     continue
                 t = fe
             else:

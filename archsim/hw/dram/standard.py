@@ -211,8 +211,8 @@ def standard_from_mapping(data: Any, source: str) -> DramStandard:
     body = data.get("dram_standard")
     if not isinstance(body, dict):
         raise InputError(source, "dram_standard", "a mapping of the standard's fields", body)
-    allowed = {"name", "family", "clock_hz", "organization", "timing_cycles", "command_cycles", "dual_command_bus",
-               "energy", "sources"}
+    allowed = {"name", "family", "clock_hz", "tck_ps", "organization", "timing_cycles", "command_cycles",
+               "dual_command_bus", "energy", "sources"}
     for k in body:
         if k not in allowed:
             raise InputError(source, f"dram_standard.{k}", f"one of {sorted(allowed)}", k)
@@ -232,6 +232,10 @@ def standard_from_mapping(data: Any, source: str) -> DramStandard:
     clock = body.get("clock_hz")
     if isinstance(clock, float) and clock == int(clock):
         clock = int(clock)
+    tck = body.get("tck_ps")  # optional, for readers: must agree with clock_hz to 0.5 ps
+    if tck is not None and isinstance(clock, int) and clock > 0:
+        if isinstance(tck, bool) or not isinstance(tck, int | float) or abs(tck - 1e12 / clock) > 0.5:
+            raise InputError(source, "dram_standard.tck_ps", f"1e12 / clock_hz = {1e12 / clock:.3f} ps", tck)
     try:
         return DramStandard(
             name=str(body.get("name", Path(source).stem)), family=str(body.get("family")), clock_hz=clock,
