@@ -12,8 +12,10 @@ computed differently:
   over the candidates, and the buffers keep their precedence (active, then priority, then read or
   write). The controller then jumps to ``T``; the plan is cached until the state changes.
 * Requests of one bank that would issue the same command have the same ready time, so only the
-  oldest of each kind is a candidate: a scan looks at the banks with queued requests (per-bank
-  FIFOs), not at every queued request.
+  oldest of each kind (ACT, PRE, row hit) is a candidate. Candidates are kept per (kind, rank) in
+  lists sorted by age and recomputed only for banks whose queue or row changed; within a list all
+  share the channel + rank part of the ready time, so a scan walks each list only until its first
+  entry whose bank and bank-group part is already met.
 
 The front end (:class:`DramSystem`) hands requests to the channels in trace order, at most
 ``accepts_per_cycle`` per cycle, all bursts of a request at once, and stops at the first request
@@ -143,7 +145,7 @@ class FastChannel:
         # every cycle that reaches the read/write buffers (empty buffers -> write mode)
         self.next_time = 0
         self.freed = False                  # a read/write buffer entry was released this tick
-        # the cycle at which each bank's rank starts (PREA/REFab anchor)
+        # the first bank of each bank's rank (where rank-wide commands are addressed)
         self.rank_anchor = [e.bank_rank[b] * s.banks_per_rank for b in range(nb)]
 
     # -- front end ---------------------------------------------------------------------------------
