@@ -49,6 +49,20 @@ def _traffic(cost: PlanCost | None, problem: MemProblem, result: MappingResult) 
     }
 
 
+def _portable(source: str | None) -> str | None:
+    """A source path inside the repository as a repository-relative path (same file on every
+    checkout), anything else as given."""
+    if not source:
+        return source
+    import archsim
+
+    root = Path(archsim.__file__).resolve().parents[1]
+    try:
+        return Path(source).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return source
+
+
 def mapping_document(result: MappingResult, *, graph_params: dict[str, Any] | None = None) -> dict[str, Any]:
     """The mapping JSON document of ``result`` (see module docstring)."""
     p = result.problem
@@ -58,7 +72,7 @@ def mapping_document(result: MappingResult, *, graph_params: dict[str, Any] | No
         "kind": KIND,
         "archsim_version": __version__,
         "inputs": {
-            "graph": {"name": p.name, "source": p.source, "hash": p.graph_hash, "ops": p.n_ops,
+            "graph": {"name": p.name, "source": _portable(p.source), "hash": p.graph_hash, "ops": p.n_ops,
                       "tensors": p.n_tensors, "params": graph_params or {}},
             "scratchpad_bytes": p.scratchpad_bytes,
             "align_bytes": p.align_bytes,

@@ -321,10 +321,12 @@ def optimize(problem: MemProblem, options: MapOptions | None = None) -> MappingR
                        deterministic_time=sum(ph["deterministic_time"] for ph in phases),
                        wall_limited=any(ph["wall_limited"] for ph in phases),
                        hint_objective=float(best.cost.non_compulsory_bytes),
-                       solves=sum(ph["solves"] for ph in phases))
+                       solves=sum(ph["solves"] for ph in phases),
+                       budget_used_s=clock.det_s if opts.deterministic else clock.wall)
     notes = []
     if source != "solver":
-        notes.append(f"the solver found nothing better than the {source} baseline; its plan is kept")
+        notes.append(f"the {source} baseline's plan is kept: " + (
+            "it is already optimal" if obj <= all_bound else "the solver found nothing better in the time limit"))
     if not mp.exact:
         notes.append(f"min-peak order from a beam search ({mp.states} states): {mp.peak_bytes} bytes is an "
                      "upper bound on M_P")
