@@ -114,11 +114,12 @@ class Baseline:
     cost: PlanCost | None
     arena_bytes: int | None = None
     note: str = ""
+    wall_time_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         c = self.cost
         return {
-            "name": self.name, "order": self.order_name, "fits": self.fits,
+            "name": self.name, "order": self.order_name, "fits": self.fits, "wall_time_s": self.wall_time_s,
             "compulsory_bytes": c.compulsory_bytes if c else None,
             "non_compulsory_bytes": c.non_compulsory_bytes if c else None,
             "spill_bytes": c.spill_bytes if c else None,
@@ -212,13 +213,16 @@ class _Clock:
 def _baselines(problem: MemProblem, mp_order: tuple[int, ...]) -> dict[str, Baseline]:
     out: dict[str, Baseline] = {}
     default = problem.default_order
+    t0 = time.perf_counter()
     g = greedy_by_size(problem, default)
     out["greedy_by_size"] = Baseline(
         "greedy_by_size", "graph", g.fits, g.plan, evaluate(problem, g.plan) if g.plan else None, g.arena_bytes,
-        "" if g.fits else f"the arena needs {g.arena_bytes} bytes > scratchpad; this baseline does not evict")
+        "" if g.fits else f"the arena needs {g.arena_bytes} bytes > scratchpad; this baseline does not evict",
+        wall_time_s=time.perf_counter() - t0)
     for name, order, oname in (("belady", default, "graph"), ("belady_min_peak_order", mp_order, "min_peak")):
+        t0 = time.perf_counter()
         plan, _ = belady(problem, order)
-        out[name] = Baseline(name, oname, True, plan, evaluate(problem, plan))
+        out[name] = Baseline(name, oname, True, plan, evaluate(problem, plan), wall_time_s=time.perf_counter() - t0)
     return out
 
 
@@ -308,6 +312,7 @@ def optimize(problem: MemProblem, options: MapOptions | None = None) -> MappingR
         b = p1[0].best_bound if p1 else None
         all_bound = 0 if b is None else max(0, int(-(-b // 1)))
     obj = cost.non_compulsory_bytes
+    inconsistent = all_bound > obj  # a bound above a checked plan's traffic would be a model bug
     all_bound = min(all_bound, obj)
     if obj <= all_bound:
         status = "OPTIMAL"
@@ -324,6 +329,8 @@ def optimize(problem: MemProblem, options: MapOptions | None = None) -> MappingR
                        solves=sum(ph["solves"] for ph in phases),
                        budget_used_s=clock.det_s if opts.deterministic else clock.wall)
     notes = []
+    if inconsistent:
+        notes.append("model inconsistency: the solver's bound exceeded the checked plan's traffic; bound clamped")
     if source != "solver":
         notes.append(f"the {source} baseline's plan is kept: " + (
             "it is already optimal" if obj <= all_bound else "the solver found nothing better in the time limit"))

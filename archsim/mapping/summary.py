@@ -35,10 +35,11 @@ def mapping_summary(result: MappingResult) -> str:
     for name, bl in result.baselines.items():
         label = _BASELINE_LABELS.get(name, name)
         if bl.cost is None:
-            rows.append({"plan": label, "status": "no fit", "peak": bl.arena_bytes})
+            rows.append({"plan": label, "status": "no fit", "peak": bl.arena_bytes, "seconds": bl.wall_time_s})
         else:
-            rows.append({"plan": label, "status": "", "compulsory": bl.cost.compulsory_bytes,
-                         "non_compulsory": bl.cost.non_compulsory_bytes, "peak": bl.cost.peak_bytes})
+            rows.append({"plan": label, "status": "valid", "compulsory": bl.cost.compulsory_bytes,
+                         "non_compulsory": bl.cost.non_compulsory_bytes, "peak": bl.cost.peak_bytes,
+                         "seconds": bl.wall_time_s})
     cols = ["plan", "status", "compulsory", "non_compulsory", "peak", "bound", "gap_pct", "seconds"]
     headers = {"compulsory": "compulsory B", "non_compulsory": "non-compulsory B", "peak": "peak B",
                "bound": "bound B", "gap_pct": "gap %", "seconds": "seconds"}

@@ -55,7 +55,7 @@ def test_ilp_equals_exhaustive_optimum(seed, extra):
     r = optimize(p, MapOptions(time_limit_s=20, method="joint"))
     assert r.status == "OPTIMAL"
     assert r.cost.non_compulsory_bytes == best * UNIT
-    assert r.bound_bytes == best * UNIT
+    assert r.bound_bytes == best * UNIT and not any("inconsistency" in n for n in r.notes)
     # every baseline is a valid plan, so none can beat the optimum
     for b in r.baselines.values():
         if b.cost is not None:
@@ -110,3 +110,14 @@ def test_hand_derived_forced_reload():
     assert r.status == "OPTIMAL"
     assert (r.cost.non_compulsory_bytes, r.cost.reload_bytes, r.cost.spill_bytes) == (UNIT, UNIT, 0)
     assert brute_force(*reference_inputs(p), 4) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(100, 140))
+def test_ilp_equals_exhaustive_optimum_many(seed):
+    """More graphs, at M_R and one unit above, with prefetch loads allowed in the reference."""
+    for extra in (0, 1):
+        p, cap_units = case(seed, extra)
+        best = brute_force(*reference_inputs(p), cap_units, prefetch=True)
+        r = optimize(p, MapOptions(time_limit_s=20))
+        assert r.status == "OPTIMAL" and r.cost.non_compulsory_bytes == best * UNIT

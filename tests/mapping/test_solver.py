@@ -106,3 +106,17 @@ def test_same_inputs_same_mapping():
     assert not a["solve"]["wall_limited"]
     assert render_mapping(_stable(a)) == render_mapping(_stable(b))
     assert json.loads(render_mapping(a))["schedule"] == a["schedule"]
+
+
+def test_fixed_schedule_mode():
+    """COSMA FS (§III-E2): the same model with the order fixed. On the order of a proven joint
+    optimum it reaches that optimum; on any order it can do no better."""
+    g = family_graph("branchy", 30, 0)
+    r = map_graph(g, "M_R", options=MapOptions(time_limit_s=10))
+    p = r.problem
+    for order, expect_equal in ((list(r.plan.order), True), (list(p.default_order), False)):
+        model = CosmaModel(p, order, fixed_order=True)
+        st, _ = solve(model.m, SolverOptions(time_limit_s=10))
+        assert st.status == "OPTIMAL" and st.objective >= r.cost.non_compulsory_bytes
+        if expect_equal:
+            assert st.objective == r.cost.non_compulsory_bytes
