@@ -56,6 +56,9 @@ def mapping_summary(result: MappingResult) -> str:
         lines.append("the best baseline already has no non-compulsory traffic")
     if s.status == "OPTIMAL":
         lines.append("optimal: the plan's non-compulsory traffic equals the bound (over all schedules)")
+    elif s.best_bound == 0 and result.method == "divide":
+        lines.append(f"{s.status.lower()}: no bound over all schedules without articulation cuts (--method joint "
+                     "computes one)")
     elif s.gap is not None:
         lines.append(f"{s.status.lower()}: within {100 * s.gap:.1f} % of the bound over all schedules")
     if result.segment_bound_bytes is not None:
