@@ -17,6 +17,9 @@ Modelling choices:
   ``sliding_window`` (Mistral) a decode step attends over ``min(seq_len, sliding_window)`` keys.
 * ``logits="last"``: the first op after the last layer reads only the last position of each
   sequence (its input tensor is still the full hidden state).
+* MoE models: every layer has an MoE FFN unless the config's ``decoder_sparse_step`` makes only
+  every step-th one sparse (GLaM); ``params["expert_tokens"]`` has one entry per MoE layer, listed
+  in ``params["moe_layers"]``.
 * Parameters include biases and norm scales/shifts, so weight bytes equal published parameter
   counts times the dtype size; a tied lm_head reuses the embedding tensor (counted once). MoE
   experts that receive no tokens are omitted (their weights are not read in that step).
@@ -229,8 +232,9 @@ def decoder_llm(
         kv_len = min(seq_len, cfg.sliding_window)
     tokens = batch * q_len
     counts = None
+    moe_layers = cfg.moe_layers
     if cfg.is_moe:
-        counts = expert_token_counts(routing, layers=cfg.num_layers, tokens=tokens, experts=cfg.num_experts,
+        counts = expert_token_counts(routing, layers=len(moe_layers), tokens=tokens, experts=cfg.num_experts,
                                      top_k=cfg.experts_per_token, seed=seed)
 
     params: dict[str, Any] = {
@@ -246,11 +250,12 @@ def decoder_llm(
         "config": cfg.to_dict(),
     }
     if counts is not None:
-        params.update({"routing": routing, "seed": seed, "expert_tokens": counts})
+        params.update({"routing": routing, "seed": seed, "expert_tokens": counts, "moe_layers": moe_layers})
     g = Graph(params["model"], source=source, params=params)
     b = _Builder(g, cfg, dt, batch, q_len, kv_len)
     x, table = b.embed()
+    layer_counts = dict(zip(moe_layers, counts or []))
     for i in range(cfg.num_layers):
-        x = b.layer(i, x, counts[i] if counts is not None else None)
+        x = b.layer(i, x, layer_counts.get(i))
     b.head(x, table, logits)
     return g

@@ -8,10 +8,15 @@ Three families are understood, by ``model_type`` (or, without it, by their chara
   (project_in/out when it differs from hidden_size); ReLU MLP, LayerNorm, learned positions with
   2 extra table rows (``OPTLearnedPositionalEmbedding`` offset), ``do_layer_norm_before``
   (False for opt-350m: post-LN, no final norm), ``enable_bias``, tied embeddings.
-* ``llama`` (also ``mistral``, ``mixtral``) — ``intermediate_size``, ``num_key_value_heads`` (GQA),
-  ``head_dim``; RMSNorm, SiLU-gated MLP, rotary positions, ``attention_bias``/``mlp_bias``
-  (default False), untied unless ``tie_word_embeddings``; Mixtral adds ``num_local_experts`` and
-  ``num_experts_per_tok``.
+* ``llama`` (also ``mistral``, ``mixtral``, ``grok-1``) — ``intermediate_size``,
+  ``num_key_value_heads`` (GQA), ``head_dim``; RMSNorm, SiLU-gated MLP, rotary positions,
+  ``attention_bias``/``mlp_bias`` (default False), untied unless ``tie_word_embeddings``; Mixtral
+  adds ``num_local_experts`` and ``num_experts_per_tok`` (Grok-1: ``num_experts``).
+
+Two optional keys describe MoE models whose layers are not all alike (GLaM):
+``decoder_sparse_step`` (Qwen2-MoE / NLLB-MoE's name: layer ``i``, counted from 0, is an MoE layer
+when ``(i + 1) % step == 0``; default 1, every layer) and ``gated_mlp`` (a Llama-family model
+whose FFNs are two-matrix ``fc1``/``fc2`` instead of gate/up/down; default true).
 
 Defaults follow the ``transformers`` configuration classes of each family.
 """
@@ -43,10 +48,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "tie_word_embeddings": ("tie_word_embeddings",),
     "sliding_window": ("sliding_window",),
     "torch_dtype": ("torch_dtype", "dtype"),
+    "moe_layer_step": ("decoder_sparse_step",),
 }
 
 #: model_type -> family
-MODEL_TYPES: dict[str, str] = {"gpt2": "gpt2", "opt": "opt", "llama": "llama", "mistral": "llama", "mixtral": "llama"}
+MODEL_TYPES: dict[str, str] = {"gpt2": "gpt2", "opt": "opt", "llama": "llama", "mistral": "llama", "mixtral": "llama",
+                               "grok-1": "llama"}
 
 #: HF activation names -> archsim activation
 ACTIVATIONS: dict[str, str] = {
@@ -111,10 +118,20 @@ class LLMConfig:
     experts_per_token: int
     sliding_window: int | None
     torch_dtype: str | None  # archsim dtype name, or None when the config has none
+    moe_layer_step: int = 1  # every moe_layer_step-th layer is an MoE layer (GLaM: 2)
 
     @property
     def is_moe(self) -> bool:
         return self.num_experts > 0
+
+    def is_moe_layer(self, i: int) -> bool:
+        """Whether layer ``i`` (from 0) has an MoE FFN: ``(i + 1) % moe_layer_step == 0``."""
+        return self.is_moe and (i + 1) % self.moe_layer_step == 0
+
+    @property
+    def moe_layers(self) -> list[int]:
+        """Indices of the MoE layers (empty for a dense model)."""
+        return [i for i in range(self.num_layers) if self.is_moe_layer(i)]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -231,6 +248,7 @@ def normalize_config(config: Mapping[str, Any], source: str | None = None) -> LL
         attn_bias = r.bool("attention_bias", False)
         mlp_bias = r.bool("mlp_bias", False)
         pre_norm, final_norm, affine = True, True, True
+    gated = r.bool("gated_mlp", d["gated_mlp"]) if family == "llama" else d["gated_mlp"]
 
     num_experts = r.int("num_experts", required=False) or 0
     top_k = r.int("experts_per_token", 2 if num_experts else None, required=False) or 0
@@ -238,6 +256,9 @@ def normalize_config(config: Mapping[str, Any], source: str | None = None) -> LL
         raise InputError(r.source, "num_experts_per_tok", f"at most num_local_experts ({num_experts})", top_k)
     if num_experts and family != "llama":
         raise InputError(r.source, "num_local_experts", "no experts for a GPT-2/OPT config", num_experts)
+    step = r.int("moe_layer_step", 1)
+    if step > 1 and not num_experts:
+        raise InputError(r.source, "decoder_sparse_step", "no value for a model without experts", step)
 
     dtype_key, torch_dtype = r.find("torch_dtype")
     if torch_dtype is not None:
@@ -258,7 +279,7 @@ def normalize_config(config: Mapping[str, Any], source: str | None = None) -> LL
         norm_affine=affine,
         norm_eps=float(eps),
         activation=ACTIVATIONS[act],
-        gated_mlp=d["gated_mlp"],
+        gated_mlp=gated,
         positions=d["positions"],
         position_offset=d["position_offset"],
         tie_word_embeddings=tie,
@@ -271,4 +292,5 @@ def normalize_config(config: Mapping[str, Any], source: str | None = None) -> LL
         experts_per_token=top_k,
         sliding_window=r.int("sliding_window", required=False),
         torch_dtype=torch_dtype,
+        moe_layer_step=step,
     )
