@@ -65,7 +65,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_positive_int, default=1,
                    help="solver threads; more than 1 needs --nondeterministic (default 1)")
     p.add_argument("--nondeterministic", action="store_true",
-                   help="wall-clock time limits and racing workers (faster, not reproducible)")
+                   help="wall-clock time limits and racing --workers (not reproducible)")
     p.add_argument("--batch", type=_positive_int, help="batch size")
     p.add_argument("--seq-len", type=_positive_int, help="LLM sequence / context length")
     p.add_argument("--phase", choices=("prefill", "decode"), help="LLM phase")
