@@ -31,6 +31,7 @@ from collections import deque
 import numpy as np
 
 from archsim.errors import InputError
+from archsim.hw.dram._fastloop import run_one_channel
 from archsim.hw.dram.bursts import Bursts
 from archsim.hw.dram.config import ControllerConfig
 from archsim.hw.dram.device import TimingEngine
@@ -45,55 +46,32 @@ ACTIVE, PRIO, RW = 0, 1, 2
 
 
 class _Buffer:
-    """A read or write buffer.
+    """A read or write buffer of one channel.
 
     * ``bq[bank]``: the bank's burst ids in arrival order; ``rows[bank]``: how many target each row
-    * ``lists[kind][rank]``: the FR-FCFS candidates, sorted by burst id (= arrival order): per bank
-      at most one of each kind: ``ACT`` (bank closed: its oldest request), ``PRE`` (bank open, the
-      oldest request to another row, unless an active request holds the row), ``HIT`` (the oldest
-      request to the open row). Requests of one bank and kind have the same ready time, so the
-      oldest stands for all of them.
-    * ``cand[bank]``: the bank's current ``[ACT, PRE, HIT]`` candidate ids (-1: none)
-    * ``dirty``: banks whose candidates must be recomputed before the next scan
+    * ``cand[bank]``: the bank's FR-FCFS candidates ``[ACT, PRE, HIT]`` (-1: none): ``ACT`` (bank
+      closed: its oldest request), ``PRE`` (bank open: the oldest request to another row, unless an
+      active request holds the row), ``HIT`` (the oldest request to the open row). Requests of one
+      bank and kind have the same ready time, so the oldest stands for all of them.
+    * ``lists[kind][rank]``: the candidates of each kind and rank, sorted by burst id (= age)
+    * ``scan[slot]``: what a scan of the command slot walks: ``(list, channel ready, rank ready,
+      rank, bank-group ready, bank ready, command)`` per (kind, rank), the ready lists being the
+      timing engine's own (they change in place)
+
+    Candidates are kept current: a new burst is the youngest of its channel, so it only fills a
+    kind its bank has no candidate of (an append); anything else that changes a bank's queue, row
+    or active-request count recomputes that bank (:meth:`FastChannel._recompute`).
     """
 
-    __slots__ = ("size", "bq", "banks", "rows", "lists", "cand", "dirty")
+    __slots__ = ("size", "bq", "rows", "lists", "cand", "scan")
 
     def __init__(self, nbanks: int, nranks: int):
         self.size = 0
         self.bq: list[list[int]] = [[] for _ in range(nbanks)]
-        self.banks: set[int] = set()
         self.rows: list[dict[int, int]] = [{} for _ in range(nbanks)]
         self.lists: list[list[list[int]]] = [[[] for _ in range(nranks)] for _ in range(3)]
         self.cand: list[list[int]] = [[-1, -1, -1] for _ in range(nbanks)]
-        self.dirty: set[int] = set()
-
-    def add(self, j: int, b: int, row: int) -> None:
-        q = self.bq[b]
-        if not q:
-            self.banks.add(b)
-        q.append(j)
-        rc = self.rows[b]
-        rc[row] = rc.get(row, 0) + 1
-        self.size += 1
-        self.dirty.add(b)
-
-    def remove(self, j: int, b: int, row: int) -> None:
-        q = self.bq[b]
-        if q[0] == j:
-            del q[0]
-        else:
-            q.remove(j)
-        if not q:
-            self.banks.discard(b)
-        rc = self.rows[b]
-        n = rc[row] - 1
-        if n:
-            rc[row] = n
-        else:
-            del rc[row]
-        self.size -= 1
-        self.dirty.add(b)
+        self.scan: list[list[tuple]] = []
 
 
 KIND_ACT, KIND_PRE, KIND_HIT = 0, 1, 2
@@ -118,12 +96,19 @@ class FastChannel:
         self.opens = [c.opens for c in table.commands]
         self.dual = table.dual_command_bus
         self.slots = ("col", "row") if self.dual else (None,)
-        self._kinds = {None: (KIND_ACT, KIND_PRE, KIND_HIT), "col": (KIND_HIT,), "row": (KIND_ACT, KIND_PRE)}
+        kinds = {None: (KIND_ACT, KIND_PRE, KIND_HIT), "col": (KIND_HIT,), "row": (KIND_ACT, KIND_PRE)}
         self.nranks = s.ranks
         self.rbuf, self.wbuf = _Buffer(nb, s.ranks), _Buffer(nb, s.ranks)
-        self.active: list[int] = []          # burst ids in promotion order
-        self.promo: dict[int, int] = {}      # burst id -> promotion order
-        self._promo_n = 0
+        R0, R1, R2, R3 = e.ready
+        for buf, fin in ((self.rbuf, self.RD), (self.wbuf, self.WR)):
+            for slot in self.slots:
+                tab = []
+                for kind in kinds[slot]:
+                    cmd = (self.ACT, self.PRE, fin)[kind]
+                    for r in range(s.ranks):
+                        tab.append((buf.lists[kind][r], R0[cmd], R1[cmd], r, R2[cmd], R3[cmd], cmd))
+                buf.scan.append(tab)
+        self.active: list[int] = []          # burst ids whose ACT has issued, in promotion order
         self.act_count = [0] * nb
         self.prio: deque[tuple[int, int]] = deque()   # (final command, bank; any bank of the rank for REFab)
         self.write_addrs: set[int] = set()
@@ -147,6 +132,45 @@ class FastChannel:
         self.freed = False                  # a read/write buffer entry was released this tick
         # the first bank of each bank's rank (where rank-wide commands are addressed)
         self.rank_anchor = [e.bank_rank[b] * s.banks_per_rank for b in range(nb)]
+        self.wm_high = cfg.write_high_watermark * cfg.write_buffer_size
+        self.wm_low = cfg.write_low_watermark * cfg.write_buffer_size
+        self._compile_issue()
+
+    def _compile_issue(self) -> None:
+        """Per (bank-scope command, bank): the timing engine's update for that command at that bank
+        as flat ``(ready list, node, latency)`` triples (its own constraints, then sibling ones)
+        and ``(history, windowed triples)`` pairs. Applying them is exactly
+        :meth:`TimingEngine.issue`'s timing update (max-updates, so order does not matter) on the
+        engine's own lists, so the engine stays the state of record."""
+        e = self.eng
+        nb, nc = e.nbanks, e.ncmd
+        G, B, R = e.G, e.B, e.R
+        self.bops: list[list[tuple] | None] = [None] * nc
+        self.bwops: list[list[tuple] | None] = [None] * nc
+        for c in range(nc):
+            if e.scope[c] != "bank":
+                continue
+            ops_c, wops_c = [], []
+            for bk in range(nb):
+                r, g = e.bank_rank[bk], e.bank_group[bk]
+                path = (0, r, g, bk)
+                sibs = ((), [x for x in range(R) if x != r],
+                        [x for x in range(r * G, (r + 1) * G) if x != g],
+                        [x for x in range(g * B, (g + 1) * B) if x != bk])
+                ops, wops = [], []
+                for lv in range(4):
+                    for n, lat in e.upd[c][lv]:
+                        ops.append((e.ready[lv][n], path[lv], lat))
+                    for n, lat in e.sib[c][lv]:
+                        ops.extend((e.ready[lv][n], i, lat) for i in sibs[lv])
+                    if e.win[c][lv]:
+                        i = path[lv]
+                        wops.append((e.hist[lv][c][i], tuple((e.ready[lv][n], i, lat, w)
+                                                             for n, lat, w in e.win[c][lv])))
+                ops_c.append(tuple(ops))
+                wops_c.append(tuple(wops))
+            self.bops[c] = ops_c
+            self.bwops[c] = wops_c
 
     # -- front end ---------------------------------------------------------------------------------
     def room(self, write: bool) -> int:
@@ -156,25 +180,119 @@ class FastChannel:
 
     def enqueue(self, j: int, now: int) -> None:
         b = self.sys.b
+        bk = b.bank[j]
+        row = b.row[j]
         if b.write[j]:
-            self.wbuf.add(j, b.bank[j], b.row[j])
+            buf = self.wbuf
             self.write_addrs.add(b.addr[j])
         else:
-            self.rbuf.add(j, b.bank[j], b.row[j])
+            buf = self.rbuf
+        buf.bq[bk].append(j)
+        rc = buf.rows[bk]
+        rc[row] = rc.get(row, 0) + 1
+        buf.size += 1
+        # ``j`` is the youngest burst of the channel: a candidate only where its bank has none of its kind
+        o = self.eng.open_row[bk]
+        if o < 0:
+            kind = KIND_ACT
+        elif o == row:
+            kind = KIND_HIT
+        elif self.act_count[bk]:
+            kind = -1
+        else:
+            kind = KIND_PRE
+        if kind >= 0:
+            cd = buf.cand[bk]
+            if cd[kind] < 0:
+                cd[kind] = j
+                buf.lists[kind][self.eng.bank_rank[bk]].append(j)
         self.ver += 1
         self.next_time = now
 
     def busy(self) -> bool:
         return bool(self.rbuf.size or self.wbuf.size or self.active)
 
+    # -- candidates ----------------------------------------------------------------------------------
+    def _recompute(self, buf: _Buffer, bk: int) -> None:
+        """Recompute bank ``bk``'s candidates in ``buf`` (after its queue, row or active count changed)."""
+        q = buf.bq[bk]
+        cd = buf.cand[bk]
+        a = p = h = -1
+        if q:
+            o = self.eng.open_row[bk]
+            if o < 0:
+                a = q[0]
+            else:
+                row_of = self.sys.b.row
+                nhit = buf.rows[bk].get(o, 0)
+                if nhit:
+                    x = q[0]
+                    if row_of[x] == o:
+                        h = x
+                    else:
+                        for x in q:
+                            if row_of[x] == o:
+                                h = x
+                                break
+                if nhit < len(q) and not self.act_count[bk]:
+                    x = q[0]
+                    if row_of[x] != o:
+                        p = x
+                    else:
+                        for x in q:
+                            if row_of[x] != o:
+                                p = x
+                                break
+        elif cd[0] < 0 and cd[1] < 0 and cd[2] < 0:
+            return
+        r = self.eng.bank_rank[bk]
+        lists = buf.lists
+        old = cd[0]
+        if old != a:
+            lst = lists[0][r]
+            if old >= 0:
+                del lst[bisect_left(lst, old)]
+            if a >= 0:
+                insort(lst, a)
+            cd[0] = a
+        old = cd[1]
+        if old != p:
+            lst = lists[1][r]
+            if old >= 0:
+                del lst[bisect_left(lst, old)]
+            if p >= 0:
+                insort(lst, p)
+            cd[1] = p
+        old = cd[2]
+        if old != h:
+            lst = lists[2][r]
+            if old >= 0:
+                del lst[bisect_left(lst, old)]
+            if h >= 0:
+                insort(lst, h)
+            cd[2] = h
+
+    def _remove(self, buf: _Buffer, j: int, bk: int, row: int) -> None:
+        q = buf.bq[bk]
+        if q[0] == j:
+            del q[0]
+        else:
+            q.remove(j)
+        rc = buf.rows[bk]
+        n = rc[row] - 1
+        if n:
+            rc[row] = n
+        else:
+            del rc[row]
+        buf.size -= 1
+
     # -- scheduling ----------------------------------------------------------------------------------
     def _set_write_mode(self) -> None:
-        cfg = self.cfg
         if not self.write_mode:
-            if self.wbuf.size > cfg.write_high_watermark * cfg.write_buffer_size or self.rbuf.size == 0:
+            if self.wbuf.size > self.wm_high or self.rbuf.size == 0:
                 self.write_mode = True
                 self.ver += 1
-        elif self.wbuf.size < cfg.write_low_watermark * cfg.write_buffer_size and self.rbuf.size != 0:
+        elif self.wbuf.size < self.wm_low and self.rbuf.size != 0:
             self.write_mode = False
             self.ver += 1
 
@@ -196,82 +314,31 @@ class FastChannel:
             return ac[bank] > 0
         return any(ac[x] for x in self.eng.banks_of(cmd, bank))
 
-    def _refresh(self, buf: _Buffer) -> None:
-        """Recompute the candidates of ``buf``'s dirty banks."""
-        b = self.sys.b
-        row_of = b.row
-        orow = self.eng.open_row
-        brank = self.eng.bank_rank
-        act_count = self.act_count
-        lists = buf.lists
-        for bk in buf.dirty:
-            q = buf.bq[bk]
-            a = p = h = -1
-            if q:
-                o = orow[bk]
-                if o < 0:
-                    a = q[0]
-                else:
-                    nhit = buf.rows[bk].get(o, 0)
-                    if nhit:
-                        if row_of[q[0]] == o:
-                            h = q[0]
-                        else:
-                            for x in q:
-                                if row_of[x] == o:
-                                    h = x
-                                    break
-                    if nhit < len(q) and not act_count[bk]:
-                        if row_of[q[0]] != o:
-                            p = q[0]
-                        else:
-                            for x in q:
-                                if row_of[x] != o:
-                                    p = x
-                                    break
-            old = buf.cand[bk]
-            r = brank[bk]
-            for kind, new in ((KIND_ACT, a), (KIND_PRE, p), (KIND_HIT, h)):
-                o_ = old[kind]
-                if o_ != new:
-                    lst = lists[kind][r]
-                    if o_ >= 0:
-                        del lst[bisect_left(lst, o_)]
-                    if new >= 0:
-                        insort(lst, new)
-                    old[kind] = new
-        buf.dirty.clear()
-
-    def _touch(self, banks) -> None:
-        """Banks whose row state or active-request count changed: their candidates change."""
-        self.rbuf.dirty.update(banks)
-        self.wbuf.dirty.update(banks)
-
-    def _scan(self, slot: str | None, now: int) -> tuple[int, int, int, int, int]:
-        """The next issue of ``slot`` at or after ``now``: ``(T, source, id, command, bank)``
-        (``T = INF`` when nothing can issue until the state changes). May update the write mode,
-        as the reference does when it reaches the read/write buffers."""
-        b = self.sys.b
-        e = self.eng
-        rd = e.ready
-        R0, R1, R2, R3 = rd
-        brank, bgrp = e.bank_rank, e.bank_group
-        bank_of, arrive = b.bank, self.sys.burst_arrive
-        # 1. the active buffer (column slot / single slot)
+    def _scan(self, k: int, now: int) -> tuple[int, int, int, int, int]:
+        """The next issue of command slot ``k`` at or after ``now``: ``(T, source, id, command,
+        bank)`` (``T = INF`` when nothing can issue until the state changes). May update the write
+        mode, as the reference does when it reaches the read/write buffers."""
+        sysm = self.sys
+        bank_of = sysm.b.bank
+        # 1. the active buffer (column slot / single slot): first ready, then oldest arrival, then
+        # oldest promotion (the list is in promotion order, so the first of equals wins)
         at, aj, ac, ab = INF, -1, -1, -1
-        if self.active and slot != "row":
+        if self.active and k == 0:
+            e = self.eng
+            R0, R1, R2, R3 = e.ready
             RD, WR = self.RD, self.WR
-            promo = self.promo
-            write = b.write
-            aa = ap = INF
+            write = sysm.b.write
+            arrive = sysm.burst_arrive
+            rank_of, bg_of = sysm.b.rank, sysm.bgf
+            aa = INF
             for j in self.active:
                 c = WR if write[j] else RD
                 bk = bank_of[j]
                 t = R0[c][0]
-                v = R1[c][brank[bk]]
+                v = R1[c][rank_of[j]]
                 if v > t:
                     t = v
-                v = R2[c][bgrp[bk]]
+                v = R2[c][bg_of[j]]
                 if v > t:
                     t = v
                 v = R3[c][bk]
@@ -282,8 +349,8 @@ class FastChannel:
                 if t > at:
                     continue
                 r_ = arrive[j]
-                if t < at or r_ < aa or (r_ == aa and promo[j] < ap):
-                    at, aa, ap, aj, ac, ab = t, r_, promo[j], j, c, bk
+                if t < at or r_ < aa:
+                    at, aa, aj, ac, ab = t, r_, j, c, bk
             if at == now:
                 return (now, ACTIVE, aj, ac, ab)
         # 2. the head of the priority buffer
@@ -291,56 +358,51 @@ class FastChannel:
             final, pb = self.prio[0]
             c = self._preq_prio(final, pb)
             pt = INF
-            if (slot is None or self.bus[c] == slot) and not self._closes_active(c, pb):
-                pt = max(e.target_ready(c, pb), now)
+            if (not self.dual or self.bus[c] == self.slots[k]) and not self._closes_active(c, pb):
+                pt = self.eng.target_ready(c, pb)
+                if pt < now:
+                    pt = now
             if at <= pt:
                 return (at, ACTIVE, aj, ac, ab)
             return (pt, PRIO, -1, c, pb)
         # 3. the read or write buffer: walk each (kind, rank) candidate list oldest first. All of
-        # a list share the channel + rank part X of their ready time, so the list's best is its
-        # first entry whose bank / bank-group part is <= X, or else its smallest (ready, id).
-        self._set_write_mode()
-        wm = self.write_mode
-        buf = self.wbuf if wm else self.rbuf
+        # a list share the channel + rank part x of their ready time, so the list's best is its
+        # first entry whose bank / bank-group part is <= x, or else its smallest (ready, id).
+        if not self.write_mode:
+            if self.wbuf.size > self.wm_high or self.rbuf.size == 0:
+                self.write_mode = True
+                self.ver += 1
+        elif self.wbuf.size < self.wm_low and self.rbuf.size != 0:
+            self.write_mode = False
+            self.ver += 1
+        buf = self.wbuf if self.write_mode else self.rbuf
         best_t, best_j, best_c, best_b = INF, INF, -1, -1
         if buf.size:
-            if buf.dirty:
-                self._refresh(buf)
-            fin = self.WR if wm else self.RD
-            kinds = self._kinds[slot]
-            lists = buf.lists
-            nr = self.nranks
-            for kind in kinds:
-                cmd = fin if kind == KIND_HIT else (self.ACT if kind == KIND_ACT else self.PRE)
-                kl = lists[kind]
-                r0 = R0[cmd][0]
-                r1 = R1[cmd]
-                g2 = R2[cmd]
-                b3 = R3[cmd]
-                for r in range(nr):
-                    lst = kl[r]
-                    if not lst:
-                        continue
-                    x = r1[r]
-                    if r0 > x:
-                        x = r0
-                    if now > x:
-                        x = now
-                    if x > best_t:
-                        continue
-                    for j in lst:
-                        if x == best_t and j > best_j:
-                            break
-                        bk = bank_of[j]
-                        t = g2[bgrp[bk]]
-                        v = b3[bk]
-                        if v > t:
-                            t = v
-                        if t <= x:
-                            best_t, best_j, best_c, best_b = x, j, cmd, bk
-                            break
-                        if t < best_t or (t == best_t and j < best_j):
-                            best_t, best_j, best_c, best_b = t, j, cmd, bk
+            bg_of = sysm.bgf
+            for lst, c0, c1, r, g2, b3, cmd in buf.scan[k]:
+                if not lst:
+                    continue
+                x = c0[0]
+                v = c1[r]
+                if v > x:
+                    x = v
+                if now > x:
+                    x = now
+                if x > best_t:
+                    continue
+                for j in lst:
+                    if x == best_t and j > best_j:
+                        break
+                    bk = bank_of[j]
+                    t = g2[bg_of[j]]
+                    v = b3[bk]
+                    if v > t:
+                        t = v
+                    if t <= x:
+                        best_t, best_j, best_c, best_b = x, j, cmd, bk
+                        break
+                    if t < best_t or (t == best_t and j < best_j):
+                        best_t, best_j, best_c, best_b = t, j, cmd, bk
         if at <= best_t:
             return (at, ACTIVE, aj, ac, ab)
         return (best_t, RW, best_j, best_c, best_b)
@@ -374,12 +436,12 @@ class FastChannel:
         issued = False
         nxt = INF
         cache = self.cache
-        for k, slot in enumerate(self.slots):
+        for k in range(len(self.slots)):
             c = cache[k]
             if c is not None and c[0] == self.ver and now <= c[1]:
                 t, src, j, cmd, bk = c[1], c[2], c[3], c[4], c[5]
             else:
-                t, src, j, cmd, bk = self._scan(slot, now)
+                t, src, j, cmd, bk = self._scan(k, now)
                 cache[k] = (self.ver, t, src, j, cmd, bk)
             if t == now:
                 self._issue(src, j, cmd, bk, now)
@@ -400,40 +462,70 @@ class FastChannel:
         self.next_time = nxt
         return issued
 
+    def _record(self, cmd: int, bk: int, now: int, row: int) -> None:
+        e = self.eng
+        sc = e.scope[cmd]
+        if sc == "bank":
+            rec_row = row if (self.opens[cmd] or self.accesses[cmd]) else -1
+            self.sys.log.append((now, self.ch, self.names[cmd], e.bank_rank[bk], e.bank_group[bk] % self.s.bankgroups,
+                                 bk % self.s.banks_per_group, rec_row))
+        else:
+            self.sys.log.append((now, self.ch, self.names[cmd], e.bank_rank[bk] if sc == "rank" else -1, -1, -1, -1))
+
     def _issue(self, src: int, j: int, cmd: int, bk: int, now: int) -> None:
-        b = self.sys.b
+        sysm = self.sys
+        b = sysm.b
         e = self.eng
         if src == PRIO:
             final = self.prio[0][0]
+            row = -1
         else:
-            final = self.WR if b.write[j] else self.RD
+            w = b.write[j]
+            row = b.row[j]
+            final = self.WR if w else self.RD
             if self.closed and self.cap_count[bk] >= self.cap and cmd == final \
                     and self.act_count[bk] == (1 if src == ACTIVE else 0):
-                up = self.WRA if cmd == self.WR else self.RDA
+                up = self.WRA if w else self.RDA
                 if e.ready_time(up, bk) <= now:
                     cmd = final = up
-            if j not in self.sys.stat_done:
-                self.sys.stat_done.add(j)
+            if not sysm.stat[j]:
+                sysm.stat[j] = 1
                 o = e.open_row[bk]
-                k = 1 if b.write[j] else 0
-                if o == b.row[j]:
+                k = 1 if w else 0
+                if o == row:
                     self.hits[k] += 1
                 elif o >= 0:
                     self.conflicts[k] += 1
                 else:
                     self.misses[k] += 1
-        row = b.row[j] if src != PRIO else -1
-        e.issue(cmd, bk, now, row)
-        if self.opens[cmd] or self.closes[cmd]:
-            if e.scope[cmd] == "bank":
-                self.rbuf.dirty.add(bk)
-                self.wbuf.dirty.add(bk)
-            else:
-                self._touch(e.banks_of(cmd, bk))
+        opens, closes = self.opens[cmd], self.closes[cmd]
+        bank_scope = e.scope[cmd] == "bank"
+        if bank_scope:
+            for arr, i, lat in self.bops[cmd][bk]:
+                v = now + lat
+                if arr[i] < v:
+                    arr[i] = v
+            for hn, wins in self.bwops[cmd][bk]:
+                hn.pop()
+                hn.insert(0, now)
+                for arr, i, lat, wn in wins:
+                    past = hn[wn - 1]
+                    if past >= 0 and arr[i] < past + lat:
+                        arr[i] = past + lat
+            if opens:
+                if e.open_row[bk] < 0:
+                    e._bank_opened(e.bank_rank[bk], now)
+                e.open_row[bk] = row
+            elif closes:
+                if e.open_row[bk] >= 0:
+                    e._bank_closed(e.bank_rank[bk], now)
+                e.open_row[bk] = -1
+        else:
+            e.issue(cmd, bk, now, row)
         self.counts[cmd] += 1
         self.ver += 1
         if self.closed:
-            if self.closes[cmd]:
+            if closes:
                 for x in e.banks_of(cmd, bk):
                     self.cap_count[x] = 0
                     self.cap_injected[x] = False
@@ -442,47 +534,54 @@ class FastChannel:
                 self.cap_count[bk] += 1
                 if self.cap_count[bk] >= self.cap and not self.cap_injected[bk]:
                     self.cap_pending.add(bk)
-        sysm = self.sys
         if sysm.record:
-            sc = e.scope[cmd]
-            if sc == "bank":
-                rec_row = row if (self.opens[cmd] or self.accesses[cmd]) else -1
-                sysm.log.append((now, self.ch, self.names[cmd], e.bank_rank[bk], e.bank_group[bk] % self.s.bankgroups,
-                                 bk % self.s.banks_per_group, rec_row))
-            else:
-                sysm.log.append((now, self.ch, self.names[cmd], e.bank_rank[bk] if sc == "rank" else -1, -1, -1, -1))
+            self._record(cmd, bk, now, row)
+        # the request's progress, then the candidates of every bank whose queue, row or active
+        # count changed
+        rbuf, wbuf = self.rbuf, self.wbuf
         if cmd == final:
             if src == PRIO:
                 self.prio.popleft()
             elif src == ACTIVE:
                 self.active.remove(j)
-                del self.promo[j]
                 self.act_count[bk] -= 1
-                self.rbuf.dirty.add(bk)
-                self.wbuf.dirty.add(bk)
-                sysm.burst_done(j, now + self.rl if not b.write[j] else now)
+                if not self.act_count[bk] or closes:
+                    self._recompute(rbuf, bk)
+                    self._recompute(wbuf, bk)
+                sysm.burst_done(j, now if w else now + self.rl)
+                return
             else:
-                if b.write[j]:
-                    self.wbuf.remove(j, bk, b.row[j])
+                if w:
+                    self._remove(wbuf, j, bk, row)
                     self.write_addrs.discard(b.addr[j])
                 else:
-                    self.rbuf.remove(j, bk, b.row[j])
+                    self._remove(rbuf, j, bk, row)
                 self.freed = True
-                sysm.burst_done(j, now + self.rl if not b.write[j] else now)
-        elif self.opens[cmd] and src != PRIO:
+                if closes:
+                    self._recompute(rbuf, bk)
+                    self._recompute(wbuf, bk)
+                else:
+                    self._recompute(wbuf if w else rbuf, bk)
+                sysm.burst_done(j, now if w else now + self.rl)
+                return
+        elif opens and src != PRIO:
             if src == RW:
-                if b.write[j]:
-                    self.wbuf.remove(j, bk, b.row[j])
+                if w:
+                    self._remove(wbuf, j, bk, row)
                     self.write_addrs.discard(b.addr[j])
                 else:
-                    self.rbuf.remove(j, bk, b.row[j])
+                    self._remove(rbuf, j, bk, row)
                 self.freed = True
             self.active.append(j)
-            self.promo[j] = self._promo_n
-            self._promo_n += 1
             self.act_count[bk] += 1
-            self.rbuf.dirty.add(bk)
-            self.wbuf.dirty.add(bk)
+        if opens or closes:
+            if bank_scope:
+                self._recompute(rbuf, bk)
+                self._recompute(wbuf, bk)
+            else:
+                for x in e.banks_of(cmd, bk):
+                    self._recompute(rbuf, x)
+                    self._recompute(wbuf, x)
 
 
 class DramSystem:
@@ -511,7 +610,8 @@ class DramSystem:
         self.accept: list[int] = []
         self.done: list[int] = []          # per request; -1 until complete
         self._left: list[int] = []         # bursts of each request not yet done
-        self.stat_done: set[int] = set()
+        self.stat = bytearray()            # per burst: counted as a row hit / miss / conflict
+        self.bgf: list[int] = []           # per burst: flat bank-group index within its channel
         self.chans = [FastChannel(c, s, self.table, self.cfg, self) for c in range(channels)]
         self.nxt = 0                       # next request for the front end
         self.fe_next = INF
@@ -545,6 +645,7 @@ class DramSystem:
         b.req += [x + base_req for x in nb.req]
         for f in ("channel", "bank", "rank", "bankgroup", "bank_in_group", "row", "column", "addr", "write"):
             getattr(b, f).extend(getattr(nb, f))
+        self._derive()
         k = len(nb.req)
         self.burst_arrive += [-1] * k
         self.burst_end += [-1] * k
@@ -554,6 +655,15 @@ class DramSystem:
         if self.nxt == base_req and nb.n_requests:
             self.fe_next = min(self.fe_next, max(b.arrival[base_req], self.now))
         return range(base_req, b.n_requests)
+
+    def _derive(self) -> None:
+        """Per-burst columns the controllers need beyond :class:`Bursts` (for bursts added since)."""
+        b = self.b
+        k = len(b.bank) - len(self.bgf)
+        if k > 0:
+            B = self.s.banks_per_group
+            self.bgf += [x // B for x in b.bank[len(self.bgf):]]
+            self.stat += bytes(k)
 
     def burst_done(self, j: int, cycle: int) -> None:
         self.burst_end[j] = cycle
@@ -676,35 +786,9 @@ class DramSystem:
         return self.result(end)
 
     def _run_one(self) -> None:
-        """:meth:`run`'s event loop for one channel, with the front end and the channel inlined
-        (the same steps as :meth:`_step`, without its per-event bookkeeping)."""
-        ch = self.chans[0]
-        tick = ch.tick
-        front = self._front_end
-        b = self.b
-        n = b.n_requests
-        arrival = b.arrival
-        while True:
-            fe = self.fe_next
-            t = ch.next_time
-            if fe <= t:
-                if fe >= INF:
-                    return
-                self.now = fe
-                front(fe)
-                if ch.next_time > fe:
-                    if self.nxt >= n and not (ch.rbuf.size or ch.wbuf.size or ch.active):
-                        return  # the last requests were forwarded or merged: nothing left to run
-                    continue
-                t = fe
-            else:
-                self.now = t
-            tick(t)
-            if self.nxt < n:
-                if ch.freed and self.fe_next == INF:
-                    self.fe_next = max(t + 1, arrival[self.nxt])
-            elif not (ch.rbuf.size or ch.wbuf.size or ch.active):
-                return
+        """:meth:`run`'s event loop for one channel: the same steps as :meth:`_step`, in one
+        function (:mod:`archsim.hw.dram._fastloop`)."""
+        run_one_channel(self)
 
     def result(self, end: int) -> DramRun:
         log = sorted(self.log, key=lambda r: (r[0], r[1])) if self.record else []
@@ -731,5 +815,6 @@ def simulate_fast(s: DramStandard, b: Bursts, channels: int, cfg: ControllerConf
     sysm.accept = [-1] * nreq
     sysm.done = [-1] * nreq
     sysm._left = list(b.count)
+    sysm._derive()
     sysm.fe_next = b.arrival[0] if nreq else INF
     return sysm.run()

@@ -1,0 +1,504 @@
+"""The replay hot path: one channel's whole run in one function.
+
+:meth:`DramSystem.run <archsim.hw.dram.controller.DramSystem.run>` on one channel comes here. It
+makes the same decisions as :meth:`FastChannel.tick <archsim.hw.dram.controller.FastChannel.tick>`
+and :meth:`DramSystem._front_end <archsim.hw.dram.controller.DramSystem._front_end>` (the
+front end, the plan cache, the scan, the issue and the candidate upkeep, in the same order), on the
+same state, but with everything the loop touches bound to local variables and the per-command
+helpers inlined or turned into closures: attribute look-ups and method calls were most of the
+interpreted work per command. Rare paths (refresh and closed-page maintenance, the priority
+buffer's head, rank-wide commands) call the channel's own methods.
+
+The loop owns the channel while it runs: buffer sizes, the write mode, the state version, the
+next decision cycle and the front end's position live in local variables and are written back
+when it returns, so :class:`~archsim.hw.dram.controller.DramSystem` can carry on (the refreshes
+after the last request, :meth:`advance`, :meth:`result`).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from archsim.hw.dram.controller import DramSystem
+
+INF = 1 << 62
+ACTIVE, PRIO, RW = 0, 1, 2
+
+
+def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpose (see the module docstring)
+    """Process every request added to single-channel ``sysm`` until none is outstanding (the
+    same steps as :meth:`DramSystem._step`)."""
+    ch = sysm.chans[0]
+    e = ch.eng
+    cfg = sysm.cfg
+    b = sysm.b
+    n = b.n_requests
+    # per burst / per request columns
+    bank_of, row_of, wr_of, addr_of, rank_of = b.bank, b.row, b.write, b.addr, b.rank
+    bgf, stat = sysm.bgf, sysm.stat
+    arrive, burst_end = sysm.burst_arrive, sysm.burst_end
+    req_of, first, count, arrival, is_write = b.req, b.first, b.count, b.arrival, b.is_write
+    accept, done, left, completed = sysm.accept, sysm.done, sysm._left, sysm.completed
+    # the channel
+    R0, R1, R2, R3 = e.ready
+    open_row, bank_rank = e.open_row, e.bank_rank
+    rbuf, wbuf = ch.rbuf, ch.wbuf
+    rscan, wscan = rbuf.scan, wbuf.scan
+    active, act_count, prio, wa = ch.active, ch.act_count, ch.prio, ch.write_addrs
+    RD, WR, RDA, WRA = ch.RD, ch.WR, ch.RDA, ch.WRA
+    RDc = (R0[RD], R1[RD], R2[RD], R3[RD])
+    WRc = (R0[WR], R1[WR], R2[WR], R3[WR])
+    opens_c, closes_c, accesses_c, scope_c = ch.opens, ch.closes, ch.accesses, e.scope
+    bops, bwops = ch.bops, ch.bwops
+    bank_opened, bank_closed = e._bank_opened, e._bank_closed
+    counts, hits, misses, conflicts = ch.counts, ch.hits, ch.misses, ch.conflicts
+    closed, cap, cap_count, cap_injected, cap_pending = ch.closed, ch.cap, ch.cap_count, ch.cap_injected, ch.cap_pending
+    rl = ch.rl
+    wm_high, wm_low = ch.wm_high, ch.wm_low
+    rcap, wcap = cfg.read_buffer_size, cfg.write_buffer_size
+    limit = cfg.accepts_per_cycle
+    record = sysm.record
+    nslots = len(ch.slots)
+    dual = ch.dual
+    slots = ch.slots
+    bus = ch.bus
+    cache = ch.cache
+    # scalars the loop owns (written back at the end)
+    rsize, wsize = rbuf.size, wbuf.size
+    write_mode = ch.write_mode
+    ver = ch.ver
+    nxt = sysm.nxt
+    fe_next = sysm.fe_next
+    next_time = ch.next_time
+    freed = False
+    forwarded, coalesced = sysm.forwarded, sysm.coalesced
+    max_read_end, max_write_end = sysm.max_read_end, sysm.max_write_end
+    next_ref, next_refpb = ch.next_ref, ch.next_refpb
+    now = sysm.now
+
+    def recompute(buf, bk):
+        """:meth:`FastChannel._recompute`."""
+        q = buf.bq[bk]
+        cd = buf.cand[bk]
+        a = p = h = -1
+        if q:
+            o = open_row[bk]
+            if o < 0:
+                a = q[0]
+            else:
+                nhit = buf.rows[bk].get(o, 0)
+                if nhit:
+                    x = q[0]
+                    if row_of[x] == o:
+                        h = x
+                    else:
+                        for x in q:
+                            if row_of[x] == o:
+                                h = x
+                                break
+                if nhit < len(q) and not act_count[bk]:
+                    x = q[0]
+                    if row_of[x] != o:
+                        p = x
+                    else:
+                        for x in q:
+                            if row_of[x] != o:
+                                p = x
+                                break
+        elif cd[0] < 0 and cd[1] < 0 and cd[2] < 0:
+            return
+        r = bank_rank[bk]
+        lists = buf.lists
+        old = cd[0]
+        if old != a:
+            lst = lists[0][r]
+            if old >= 0:
+                del lst[bisect_left(lst, old)]
+            if a >= 0:
+                insort(lst, a)
+            cd[0] = a
+        old = cd[1]
+        if old != p:
+            lst = lists[1][r]
+            if old >= 0:
+                del lst[bisect_left(lst, old)]
+            if p >= 0:
+                insort(lst, p)
+            cd[1] = p
+        old = cd[2]
+        if old != h:
+            lst = lists[2][r]
+            if old >= 0:
+                del lst[bisect_left(lst, old)]
+            if h >= 0:
+                insort(lst, h)
+            cd[2] = h
+
+    def scan(k, now):
+        """:meth:`FastChannel._scan`."""
+        nonlocal write_mode, ver
+        at, aj, ac, ab = INF, -1, -1, -1
+        if k == 0 and active:
+            aa = INF
+            for j in active:
+                if wr_of[j]:
+                    c0, c1, c2, c3 = WRc
+                    c = WR
+                else:
+                    c0, c1, c2, c3 = RDc
+                    c = RD
+                bk = bank_of[j]
+                t = c0[0]
+                v = c1[rank_of[j]]
+                if v > t:
+                    t = v
+                v = c2[bgf[j]]
+                if v > t:
+                    t = v
+                v = c3[bk]
+                if v > t:
+                    t = v
+                if t < now:
+                    t = now
+                if t > at:
+                    continue
+                r_ = arrive[j]
+                if t < at or r_ < aa:
+                    at, aa, aj, ac, ab = t, r_, j, c, bk
+            if at == now:
+                return (now, ACTIVE, aj, ac, ab)
+        if prio:
+            final, pb = prio[0]
+            c = ch._preq_prio(final, pb)
+            pt = INF
+            if (not dual or bus[c] == slots[k]) and not ch._closes_active(c, pb):
+                pt = e.target_ready(c, pb)
+                if pt < now:
+                    pt = now
+            if at <= pt:
+                return (at, ACTIVE, aj, ac, ab)
+            return (pt, PRIO, -1, c, pb)
+        if not write_mode:
+            if wsize > wm_high or rsize == 0:
+                write_mode = True
+                ver += 1
+        elif wsize < wm_low and rsize != 0:
+            write_mode = False
+            ver += 1
+        best_t, best_j, best_c, best_b = INF, INF, -1, -1
+        if write_mode:
+            tab = wscan[k] if wsize else ()
+        else:
+            tab = rscan[k] if rsize else ()
+        for lst, c0, c1, r, g2, b3, cmd in tab:
+            if not lst:
+                continue
+            x = c0[0]
+            v = c1[r]
+            if v > x:
+                x = v
+            if now > x:
+                x = now
+            if x > best_t:
+                continue
+            for j in lst:
+                if x == best_t and j > best_j:
+                    break
+                bk = bank_of[j]
+                t = g2[bgf[j]]
+                v = b3[bk]
+                if v > t:
+                    t = v
+                if t <= x:
+                    best_t, best_j, best_c, best_b = x, j, cmd, bk
+                    break
+                if t < best_t or (t == best_t and j < best_j):
+                    best_t, best_j, best_c, best_b = t, j, cmd, bk
+        if at <= best_t:
+            return (at, ACTIVE, aj, ac, ab)
+        return (best_t, RW, best_j, best_c, best_b)
+
+    def retire(j, cycle):
+        """:meth:`DramSystem.burst_done`."""
+        nonlocal max_read_end, max_write_end
+        burst_end[j] = cycle
+        if wr_of[j]:
+            if cycle >= max_write_end:
+                max_write_end = cycle + 1
+        elif cycle > max_read_end:
+            max_read_end = cycle
+        r = req_of[j]
+        m = left[r] - 1
+        left[r] = m
+        if m == 0:
+            f = first[r]
+            k = count[r]
+            done[r] = cycle if k == 1 else max(burst_end[f:f + k])
+            completed.append(r)
+
+    def issue(src, j, cmd, bk, now):
+        """:meth:`FastChannel._issue`."""
+        nonlocal ver, rsize, wsize, freed
+        if src == PRIO:
+            final = prio[0][0]
+            row = -1
+            w = False
+        else:
+            w = wr_of[j]
+            row = row_of[j]
+            final = WR if w else RD
+            if closed and cap_count[bk] >= cap and cmd == final and act_count[bk] == (1 if src == ACTIVE else 0):
+                up = WRA if w else RDA
+                if e.ready_time(up, bk) <= now:
+                    cmd = final = up
+            if not stat[j]:
+                stat[j] = 1
+                o = open_row[bk]
+                if o == row:
+                    hits[w] += 1
+                elif o >= 0:
+                    conflicts[w] += 1
+                else:
+                    misses[w] += 1
+        opens = opens_c[cmd]
+        closes = closes_c[cmd]
+        bank_scope = scope_c[cmd] == "bank"
+        if bank_scope:
+            for arr, i, lat in bops[cmd][bk]:
+                v = now + lat
+                if arr[i] < v:
+                    arr[i] = v
+            for hn, wins in bwops[cmd][bk]:
+                hn.pop()
+                hn.insert(0, now)
+                for arr, i, lat, wn in wins:
+                    past = hn[wn - 1]
+                    if past >= 0 and arr[i] < past + lat:
+                        arr[i] = past + lat
+            if opens:
+                if open_row[bk] < 0:
+                    bank_opened(bank_rank[bk], now)
+                open_row[bk] = row
+            elif closes:
+                if open_row[bk] >= 0:
+                    bank_closed(bank_rank[bk], now)
+                open_row[bk] = -1
+        else:
+            e.issue(cmd, bk, now, row)
+        counts[cmd] += 1
+        ver += 1
+        if closed:
+            if closes:
+                for x in e.banks_of(cmd, bk):
+                    cap_count[x] = 0
+                    cap_injected[x] = False
+                    cap_pending.discard(x)
+            elif accesses_c[cmd]:
+                cap_count[bk] += 1
+                if cap_count[bk] >= cap and not cap_injected[bk]:
+                    cap_pending.add(bk)
+        if record:
+            ch._record(cmd, bk, now, row)
+        if cmd == final:
+            if src == PRIO:
+                prio.popleft()
+            elif src == ACTIVE:
+                active.remove(j)
+                act_count[bk] -= 1
+                if not act_count[bk] or closes:
+                    recompute(rbuf, bk)
+                    recompute(wbuf, bk)
+                retire(j, now if w else now + rl)
+                return
+            else:
+                buf = wbuf if w else rbuf
+                q = buf.bq[bk]
+                if q[0] == j:
+                    del q[0]
+                else:
+                    q.remove(j)
+                rc = buf.rows[bk]
+                m = rc[row] - 1
+                if m:
+                    rc[row] = m
+                else:
+                    del rc[row]
+                if w:
+                    wsize -= 1
+                    wa.discard(addr_of[j])
+                else:
+                    rsize -= 1
+                freed = True
+                if closes:
+                    recompute(rbuf, bk)
+                    recompute(wbuf, bk)
+                else:
+                    recompute(buf, bk)
+                retire(j, now if w else now + rl)
+                return
+        elif opens and src != PRIO:
+            if src == RW:
+                buf = wbuf if w else rbuf
+                q = buf.bq[bk]
+                if q[0] == j:
+                    del q[0]
+                else:
+                    q.remove(j)
+                rc = buf.rows[bk]
+                m = rc[row] - 1
+                if m:
+                    rc[row] = m
+                else:
+                    del rc[row]
+                if w:
+                    wsize -= 1
+                    wa.discard(addr_of[j])
+                else:
+                    rsize -= 1
+                freed = True
+            active.append(j)
+            act_count[bk] += 1
+        if opens or closes:
+            if bank_scope:
+                recompute(rbuf, bk)
+                recompute(wbuf, bk)
+            else:
+                for x in e.banks_of(cmd, bk):
+                    recompute(rbuf, x)
+                    recompute(wbuf, x)
+
+    try:
+        while True:
+            if fe_next <= next_time:
+                if fe_next >= INF:
+                    return
+                now = fe_next
+                # -- the front end (DramSystem._front_end, one channel) --------------------------
+                taken = 0
+                blocked = False
+                while taken < limit and nxt < n and arrival[nxt] <= now:
+                    r = nxt
+                    f = first[r]
+                    k = count[r]
+                    w = is_write[r]
+                    if k == 1:
+                        if addr_of[f] not in wa and (wcap - wsize if w else rcap - rsize) < 1:
+                            blocked = True
+                            break
+                    else:
+                        need = k - sum(1 for j in range(f, f + k) if addr_of[j] in wa) if wa else k
+                        if (wcap - wsize if w else rcap - rsize) < need:
+                            blocked = True
+                            break
+                    for j in range(f, f + k):
+                        arrive[j] = now
+                        a = addr_of[j]
+                        if a in wa:
+                            if w:
+                                coalesced += 1
+                                retire(j, now)
+                            else:
+                                forwarded += 1
+                                retire(j, now + 1)
+                            continue
+                        # FastChannel.enqueue
+                        bk = bank_of[j]
+                        row = row_of[j]
+                        if w:
+                            buf = wbuf
+                            wa.add(a)
+                            wsize += 1
+                        else:
+                            buf = rbuf
+                            rsize += 1
+                        buf.bq[bk].append(j)
+                        rc = buf.rows[bk]
+                        rc[row] = rc.get(row, 0) + 1
+                        o = open_row[bk]
+                        if o < 0:
+                            kind = 0
+                        elif o == row:
+                            kind = 2
+                        elif act_count[bk]:
+                            kind = -1
+                        else:
+                            kind = 1
+                        if kind >= 0:
+                            cd = buf.cand[bk]
+                            if cd[kind] < 0:
+                                cd[kind] = j
+                                buf.lists[kind][bank_rank[bk]].append(j)
+                        ver += 1
+                        next_time = now
+                    accept[r] = now
+                    nxt = r + 1
+                    taken += 1
+                if blocked or nxt >= n:
+                    fe_next = INF
+                elif taken >= limit or arrival[nxt] <= now:
+                    fe_next = now + 1
+                else:
+                    fe_next = arrival[nxt]
+                if next_time > now:
+                    if nxt >= n and not (rsize or wsize or active):
+                        return  # the last requests were forwarded or merged: nothing left to run
+                    continue
+            else:
+                now = next_time
+            # -- the channel (FastChannel.tick) ----------------------------------------------------
+            freed = False
+            if now == next_ref or now == next_refpb or cap_pending:
+                ch.ver = ver
+                ch._maintenance(now)
+                ver = ch.ver
+                next_ref, next_refpb = ch.next_ref, ch.next_refpb
+            issued = False
+            nt = INF
+            for k in range(nslots):
+                c = cache[k]
+                if c is not None and c[0] == ver and now <= c[1]:
+                    t = c[1]
+                    if t == now:
+                        issue(c[2], c[3], c[4], c[5], now)
+                        issued = True
+                    elif t < nt:
+                        nt = t
+                else:
+                    t, src, j, cmd, bk = scan(k, now)
+                    cache[k] = (ver, t, src, j, cmd, bk)
+                    if t == now:
+                        issue(src, j, cmd, bk, now)
+                        issued = True
+                    elif t < nt:
+                        nt = t
+            if issued:
+                next_time = now + 1
+            else:
+                if next_ref < nt:
+                    nt = next_ref
+                if next_refpb < nt:
+                    nt = next_refpb
+                for bk in cap_pending:
+                    t = e.ready_time(ch.PRE, bk)
+                    if t < nt:
+                        nt = max(t, now + 1)
+                next_time = nt
+            if nxt < n:
+                if freed and fe_next == INF:
+                    a = arrival[nxt]
+                    fe_next = a if a > now + 1 else now + 1
+            elif not (rsize or wsize or active):
+                return
+    finally:
+        rbuf.size, wbuf.size = rsize, wsize
+        ch.write_mode = write_mode
+        ch.ver = ver
+        ch.next_time = next_time
+        ch.freed = freed
+        sysm.nxt = nxt
+        sysm.fe_next = fe_next
+        sysm.now = now
+        sysm.forwarded, sysm.coalesced = forwarded, coalesced
+        sysm.max_read_end, sysm.max_write_end = max_read_end, max_write_end
