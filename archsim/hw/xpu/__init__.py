@@ -4,6 +4,12 @@ from archsim.arch.registry import ArchPlugin
 from archsim.hw.xpu.spec import XpuSpec
 
 
+def _run_arguments(g) -> None:
+    from archsim.workload.generation import add_tokens_argument
+
+    add_tokens_argument(g)  # --tokens N: a generation of N decode steps (archsim/workload/generation.py)
+
+
 def _simulate(graph, spec, **kw):
     from archsim.hw.xpu.model import simulate
 
@@ -18,4 +24,4 @@ def _step_model(spec, dims, **kw):
 
 
 PLUGIN = ArchPlugin(kind="xpu", spec_cls=XpuSpec, simulate=_simulate, description="roofline GPU/CPU baseline",
-                    extra={"step_model": _step_model})
+                    add_run_arguments=_run_arguments, options=("tokens",), extra={"step_model": _step_model})

@@ -40,10 +40,13 @@ def energy_table(spec: XpuSpec) -> EnergyTable:
 
 
 def simulate(graph: Graph, spec: XpuSpec, *, level: str = "analytic", seed: int = 0, record_events: bool = True,
-             **_: object) -> RunResult:
-    """Run ``graph`` on the roofline ``spec`` (every level is the same closed form)."""
+             tokens: int | None = None, **_: object) -> RunResult:
+    """Run ``graph`` on the roofline ``spec`` (every level is the same closed form); with ``tokens``,
+    a generation of that many decode steps (:func:`generate`)."""
     if level == "cycle":
         raise InputError("--level", None, "analytic or event for a roofline processor", level)
+    if tokens is not None:
+        return generate(graph, spec, tokens, level=level, seed=seed, record_events=record_events)
     table = energy_table(spec)
     events = EventTable(clock_hz=spec.clock_hz, meta={"arch": spec.name})
     actions = ActionCounts()
@@ -94,4 +97,85 @@ def simulate(graph: Graph, spec: XpuSpec, *, level: str = "analytic", seed: int 
         events=events, actions=actions, energy_breakdown_pj=by_comp, energy_table=table.to_dict(),
         options={"level": level}, seed=seed,
         notes=["roofline model: every level is the same closed form; utilization = compute time / op time"],
+    )
+
+
+def generate(graph: Graph, spec: XpuSpec, tokens: int, *, level: str = "analytic", seed: int = 0,
+             record_events: bool = True) -> RunResult:
+    """A generation of ``tokens`` decode steps with a growing KV cache
+    (:mod:`archsim.workload.generation`): the ops that do not depend on the context are costed once,
+    the attention ops at each step's context; one row and one event span per token."""
+    from archsim.workload.generation import CONTEXT_KINDS, at_context, generation_contexts, kv_len
+
+    contexts, notes = generation_contexts(graph, tokens)
+    table = energy_table(spec)
+    fixed = [0.0, 0.0, 0, 0, 0, 0]  # time_ns, compute_ns, flops, read bytes, write bytes, macs
+    groups: dict[tuple, list] = {}  # context-dependent ops by shape: [op, count]
+    for op in graph.ops:
+        if op.kind in CONTEXT_KINDS:
+            groups.setdefault(op.signature(), [op, 0])[1] += 1
+            continue
+        time_ns, comp_ns, _, ops, _ = op_time_ns(op, spec)
+        for i, v in enumerate((time_ns, comp_ns, ops, op.input_bytes, op.output_bytes, op.macs)):
+            fixed[i] += v
+    events = EventTable(clock_hz=spec.clock_hz, meta={"arch": spec.name})
+    rows, flops, reads, writes = [], 0, 0, 0
+    t_ns = 0.0
+    for i, ctx in enumerate(contexts):
+        kv = kv_len(graph, ctx)
+        time_ns, comp_ns, f, rb, wb, macs = fixed
+        for op, count in groups.values():
+            o = at_context(op, kv)
+            tt, cc, _, n_ops, _ = op_time_ns(o, spec)
+            time_ns += tt * count
+            comp_ns += cc * count
+            f += n_ops * count
+            rb += o.input_bytes * count
+            wb += o.output_bytes * count
+            macs += o.macs * count
+        flops, reads, writes = flops + f, reads + rb, writes + wb
+        pj = spec.pj_per_flop * f + spec.pj_per_byte * (rb + wb)
+        start_c = math.floor(t_ns * spec.clock_hz / 1e9)
+        end_c = math.floor((t_ns + time_ns) * spec.clock_hz / 1e9)
+        comp_c = math.floor(comp_ns * spec.clock_hz / 1e9)
+        if record_events and end_c > start_c:
+            events.append(start_c, end_c, "xpu", f"token[{i}]", "decode_token", bytes=rb + wb, macs=macs,
+                          util=comp_ns / time_ns if time_ns else 0.0)
+        rows.append({
+            "op": f"token[{i}]", "kind": "decode_token", "unit": "xpu", "start_cycle": start_c, "end_cycle": end_c,
+            "cycles": end_c - start_c, "compute_cycles": comp_c, "stall_cycles": max(0, end_c - start_c - comp_c),
+            "macs": macs, "utilization": comp_ns / time_ns if time_ns else 0.0, "dram_read_bytes": rb,
+            "dram_write_bytes": wb, "energy_pj": pj, "memoized_from": None, "time_ns": time_ns, "context": ctx,
+            "latency_ns": time_ns, "ops": f,
+        })
+        t_ns += time_ns
+    actions = ActionCounts()
+    actions.add("xpu", "xpu", "flop", flops)
+    actions.add("xpu.dram", "xpu_dram", "read_bytes", reads)
+    actions.add("xpu.dram", "xpu_dram", "write_bytes", writes)
+    total_pj, by_comp, _ = table.price(actions)
+    n_tok = len(contexts) * int(graph.params.get("batch", 1))
+    lat = [r["time_ns"] for r in rows]
+    totals = {
+        "cycles": math.floor(t_ns * spec.clock_hz / 1e9), "time_ns": t_ns, "macs": sum(r["macs"] for r in rows),
+        "utilization": sum(r["utilization"] * r["time_ns"] for r in rows) / t_ns if t_ns else 0.0,
+        "compute_cycles": sum(r["compute_cycles"] for r in rows), "stall_cycles": sum(r["stall_cycles"] for r in rows),
+        "dram_read_bytes": reads, "dram_write_bytes": writes, "energy_pj": total_pj, "ops": len(rows),
+        "tokens": n_tok, "first_context": contexts[0], "last_context": contexts[-1],
+        "tokens_per_s": n_tok / (t_ns * 1e-9) if t_ns else 0.0,
+        "latency_per_token_ns": sum(lat) / len(lat), "latency_per_token_ns_first": lat[0],
+        "latency_per_token_ns_last": lat[-1], "energy_per_token_pj": total_pj / n_tok,
+    }
+    notes = notes + [f"{n_tok} tokens (contexts {contexts[0]}..{contexts[-1]}): {totals['tokens_per_s']:,.2f} tokens/s, "
+                     f"{totals['latency_per_token_ns'] / 1e6:,.3f} ms and {totals['energy_per_token_pj'] / 1e9:,.3f} mJ "
+                     "per token (mean)",
+                     "roofline model: every level is the same closed form; utilization = compute time / op time",
+                     f"generation: {len(graph.ops) - sum(c for _, c in groups.values())} context-independent ops costed "
+                     f"once, {sum(c for _, c in groups.values())} attention ops ({len(groups)} shapes) per token"]
+    return RunResult(
+        arch={"kind": "xpu", **spec.to_dict()},
+        workload={"name": graph.name, "source": graph.source, "params": graph.params, "ops": len(graph),
+                  "macs": graph.total_macs},
+        ops=rows, totals=totals, events=events, actions=actions, energy_breakdown_pj=by_comp,
+        energy_table=table.to_dict(), options={"level": level, "tokens": tokens}, seed=seed, notes=notes,
     )
