@@ -136,7 +136,11 @@ def pim_table(spec: PimSpec) -> TimingTable:
         Constraint(D, ("RDMAC_SB", "RD", "RDA"), ("WR_GB",), cl + bl + 2 - cwl),
         Constraint(D, ("RDMAC_SB",), ("WR", "WRA"), cl + bl + 2 - cwl),
     ]
-    return base.extended(commands=cmds, constraints=cons)
+    # JEDEC times run from a multi-cycle command's last cycle (HBM's 2-cycle ACT), as build_table does
+    cyc = {c.name: c.bus_cycles for c in (*base.commands, *cmds)}
+    pairs = [Constraint(c.level, (p,), (n,), c.latency + (cyc[p] - 1) - (cyc[n] - 1), c.window, c.sibling)
+             for c in cons for p in c.prev for n in c.next]
+    return base.extended(commands=cmds, constraints=pairs)
 
 
 @dataclass(frozen=True)

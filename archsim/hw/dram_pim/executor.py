@@ -55,9 +55,11 @@ class ScopeRun:
     busy_cycles: int = 0  # cycles with a row open (any bank of the scope)
     #: recorded with ``record=True``: (start, end, what, bank or -1 for every bank, bursts)
     spans: list = field(default_factory=list)
+    #: recorded with ``record=True``: every command as (cycle, name, bank or -1 for a scope command)
+    log: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if k != "spans"}
+        d = {k: v for k, v in self.__dict__.items() if k not in ("spans", "log")}
         d["commands"] = dict(sorted(self.commands.items()))
         return d
 
@@ -90,7 +92,7 @@ class ScopeExecutor:
         self.rep = 0  # a bank whose state dominates (the last one activated in a per-bank ACT burst)
         self.open_row: int | None = None  # row open in every bank (all-bank mode)
         self.bank_rows: dict[int, int] = {}  # rows open in single banks
-        self.pending: list[tuple[int, str]] = []  # (ready cycle, RDMAC command) of unread results
+        self.pending: list[tuple[int, str, int]] = []  # (ready cycle, RDMAC command, bank) of unread results
         self.run = ScopeRun()
         self.last_data = 0
         self.end = 0
@@ -120,6 +122,8 @@ class ScopeExecutor:
         self.run.commands[name] += 1
         if self.e.scope[cmd] == "bank":
             self.sym = False
+        if self.record:
+            self.run.log.append((t, name, bank if self.e.scope[cmd] == "bank" else -1))
         return t
 
     def _at(self, name: str, bank: int = 0, row: int = -1, floor: int = 0) -> int:
@@ -136,8 +140,8 @@ class ScopeExecutor:
 
     # -- readout ------------------------------------------------------------------------------------
     def _readout(self) -> None:
-        ready, name = self.pending.pop(0)
-        t = self._at(name, floor=ready)
+        ready, name, bank = self.pending.pop(0)
+        t = self._at(name, bank, floor=ready)
         self.run.readouts += 1
         nb = self.sp.readout_bursts if name == "RDMAC_AB" else 1
         self.run.readout_bursts += nb
@@ -151,8 +155,8 @@ class ScopeExecutor:
         """Issue pending readouts that can go no later than ``name`` could (all, if ``drain``)."""
         while self.pending:
             if not drain:
-                ready, rd = self.pending[0]
-                tr = max(self._ready(rd), ready)
+                ready, rd, rb = self.pending[0]
+                tr = max(self._ready(rd, rb), ready)
                 if tr > self._ready(name, bank):
                     return
             self._readout()
@@ -178,7 +182,7 @@ class ScopeExecutor:
             self._refresh_due("ACT_AB")
         conflict = self.open_row is not None or bool(self.bank_rows)
         self._close_all()
-        self._readouts_before("ACT_AB")
+        self._readouts_before("ACT" if self.sp.ab_act_obeys_tfaw else "ACT_AB", self.banks[0])
         if self.sp.ab_act_obeys_tfaw:
             t = None
             for b in self.banks:
@@ -190,7 +194,7 @@ class ScopeExecutor:
             t = self._at("ACT_AB", row=row)
         self.open_row = row
         self.run.bank_activations += len(self.banks)
-        self._visit = [t, 0, conflict]
+        self._visit = [t, 0, conflict, False]
         if self._open_since < 0:
             self._open_since = t
 
@@ -199,8 +203,8 @@ class ScopeExecutor:
         v = self._visit
         if v is None:
             return
-        t0, m, conflict = v
-        first = self.U * min(m, self.bpu)
+        t0, m, conflict, counted = v
+        first = 0 if counted else self.U * min(m, self.bpu)
         self.run.accesses += m * self.U
         self.run.hits += m * self.U - first
         if conflict:
@@ -292,18 +296,20 @@ class ScopeExecutor:
                 if k > 1 and not pending and (self.refresh_due is None or t + (k - 1) * iv < self.refresh_due):
                     # nothing else issues until the stretch ends: MAC_AB every interval; the engine
                     # state after the last one is the same as after all of them (no windowed rule)
+                    if self.record:
+                        self.run.log.extend((t + j * iv, "MAC_AB", -1) for j in range(k - 1))
                     t = t + (k - 1) * iv
                     self._issue("MAC_AB", t)
                     self.run.commands["MAC_AB"] += k - 1
                     self._visit[1] += k
                     i = b
                     if last[b - 1]:
-                        pending.append((t + lat, "RDMAC_AB"))
+                        pending.append((t + lat, "RDMAC_AB", 0))
                     continue
                 self._issue("MAC_AB", t)
                 self._visit[1] += 1
                 if lst:
-                    pending.append((t + lat, "RDMAC_AB"))
+                    pending.append((t + lat, "RDMAC_AB", 0))
                 i += 1
         self.run.mac_bursts += n * self.U
         self.run.useful_macs += p.useful_macs
@@ -319,7 +325,7 @@ class ScopeExecutor:
             t = self._at("MAC_SB", bank)
             self._count_bank_access(bank)
             if lst:
-                self.pending.append((t + self.lat, "RDMAC_SB"))
+                self.pending.append((t + self.lat, "RDMAC_SB", bank))
         self.run.mac_bursts += p.bursts
         self.run.useful_macs += p.useful_macs
 
@@ -340,15 +346,15 @@ class ScopeExecutor:
             self.run.read_bursts += p.bursts
 
     def _row_write(self, p: RowWrite) -> None:
-        first = False
         for b in p.banks:
             if self.refresh_due is not None:
                 self._refresh_due("WR", b)
             if self.open_row != p.row:
                 self._open_all(p.row)
-                first = self._visit[2]
-                self._visit = None  # a write visit: its accesses are counted here
-                first = "conflict" if first else "miss"
+                self._visit[3] = True  # the writes are the banks' first accesses: counted here
+                first = "conflict" if self._visit[2] else "miss"
+            else:
+                first = "hit"
             self._readouts_before("WR", b)
             self._at("WR", b)
             self.run.accesses += 1
