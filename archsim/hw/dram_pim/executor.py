@@ -98,6 +98,7 @@ class ScopeExecutor:
         self.end = 0
         self._visit: list | None = None  # [ACT cycle, bursts, conflict] of the open all-bank row
         self._bank_first: tuple[int, bool] | None = None  # a bank whose next access is its row's first
+        self._written: set[int] = set()  # banks written since the all-bank row opened
         self._open_since = -1
 
     # -- primitives ---------------------------------------------------------------------------------
@@ -346,24 +347,27 @@ class ScopeExecutor:
             self.run.read_bursts += p.bursts
 
     def _row_write(self, p: RowWrite) -> None:
+        """One masked WR per bank into ``p.row`` of every bank; a bank's first access after the
+        row opens is its miss (or conflict), as for MACs."""
         for b in p.banks:
             if self.refresh_due is not None:
                 self._refresh_due("WR", b)
             if self.open_row != p.row:
                 self._open_all(p.row)
-                self._visit[3] = True  # the writes are the banks' first accesses: counted here
-                first = "conflict" if self._visit[2] else "miss"
-            else:
-                first = "hit"
+                self._visit[3] = True  # the banks' first accesses are counted by the writes
+                self._written = set()
             self._readouts_before("WR", b)
             self._at("WR", b)
             self.run.accesses += 1
-            if first == "conflict":
-                self.run.conflicts += 1
-            elif first == "miss":
-                self.run.misses += 1
+            v = self._visit
+            if v[3] and v[1] == 0 and b not in self._written:
+                if v[2]:
+                    self.run.conflicts += 1
+                else:
+                    self.run.misses += 1
             else:
                 self.run.hits += 1
+            self._written.add(b)
         self.run.write_bursts += len(p.banks)
 
     # -- the program ----------------------------------------------------------------------------------
