@@ -251,14 +251,15 @@ def plan_kv_len(plan: Plan, context: int) -> int:
 
 
 def refreshes_in(start: float, length: float, trefi: int, penalty: float) -> int:
-    """REFab due times ``k * trefi`` in ``[start, start + length + n * penalty)``: the step grows by
-    ``penalty`` per refresh it contains, so iterate to the fixed point."""
+    """REFab due times ``k * trefi`` in ``(start, start + length + n * penalty]`` (one due exactly at
+    ``start`` has just happened): the step grows by ``penalty`` per refresh it contains, so iterate
+    to the fixed point."""
     if length <= 0:
         return 0
-    first = math.ceil(start / trefi)
+    first = math.floor(start / trefi)
     n = 0
     while True:
-        m = max(0, math.ceil((start + length + n * penalty) / trefi) - first)
+        m = max(0, math.floor((start + length + n * penalty) / trefi) - first)
         if m <= n:
             return n
         n = m

@@ -216,7 +216,10 @@ def kv_write(spec: PimSpec, position: int, heads: int, kv_heads: int, head_dim: 
         for jb, (_h, b) in enumerate(blocks):
             pos = jb * rv + position // epb
             units = range(min(U, head_dim - b * U))
-            banks = tuple(int(_bank_of(spec, uu, pos)[0]) for uu in units)
+            per_bg = spec.standard.banks_per_group
+            # one WR per unit; the controller alternates bank groups (tCCD_S instead of tCCD_L)
+            banks = tuple(sorted((int(_bank_of(spec, uu, pos)[0]) for uu in units),
+                                 key=lambda bk: (bk % per_bg, bk // per_bg)))
             per_scope[sc].append(RowWrite(row=vbase + pos // spec.unit_row_bursts, banks=banks))
     progs = tuple(ScopeProgram(tuple(p)) for p in per_scope)
     return Vmm(progs, outputs=0, macs=0, partial_sums=0)

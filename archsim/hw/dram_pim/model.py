@@ -69,18 +69,20 @@ def _step_rows(device: PimDevice, plan: Plan, tok: TokenRun) -> list[dict]:
     sp = device.spec
     bb = sp.standard.burst_bytes
     rows = []
+    acts_per_refresh = device.refresh_penalty[1] * sp.scopes if sp.refresh != "none" else 0.0
     for span in tok.spans or ():
         s, r = span.step, span.result
         c = r.counts
+        ref_acts = round(span.refreshes * acts_per_refresh)  # rows reopened after refreshes
         cyc = span.end - span.start
         base = {
             "op": s.name, "kind": s.kind if s.kind != "asic" else s.asic[0], "unit": s.unit,
             "start_cycle": span.start, "end_cycle": span.end, "cycles": cyc, "compute_cycles": span.pim_cycles,
             "stall_cycles": r.asic_cycles, "macs": r.macs, "utilization": _util(device, r.macs, span.pim_cycles),
             "dram_read_bytes": int(c[CI["mac_bursts"]] + c[CI["read_bursts"]]) * bb,
-            "dram_write_bytes": int(c[CI["write_bursts"]]) * bb, "energy_pj": r.energy_pj,
+            "dram_write_bytes": int(c[CI["write_bursts"]]) * bb, "energy_pj": r.energy_pj + ref_acts * sp.act_pj,
             "memoized_from": s.twin, "layer": s.layer, "pim_cycles": span.pim_cycles, "asic_cycles": r.asic_cycles,
-            "refreshes": span.refreshes, "row_hit_rate": _hit_rate(c), "bank_activations": int(c[CI["bank_activations"]]),
+            "refreshes": span.refreshes, "row_hit_rate": _hit_rate(c), "bank_activations": int(c[CI["bank_activations"]]) + ref_acts,
             "gb_bytes": int(c[CI["gb_bursts"]]) * bb, "readout_bytes": int(c[CI["readout_bursts"]]) * bb,
             "pim_commands": int(c[CI["commands"]]), "asic_ops": int(c[CI["asic_ops"]]), "fused_into": None,
         }
