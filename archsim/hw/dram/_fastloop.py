@@ -77,6 +77,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     max_read_end, max_write_end = sysm.max_read_end, sysm.max_write_end
     next_ref, next_refpb = ch.next_ref, ch.next_refpb
     now = sysm.now
+    fe_taken = 0
 
     def recompute(buf, bk):
         """:meth:`FastChannel._recompute`."""
@@ -369,14 +370,206 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                     recompute(rbuf, x)
                     recompute(wbuf, x)
 
+    nranks = ch.nranks
+    rlists, wlists = rbuf.lists, wbuf.lists
+
+    def hit_run():
+        """Row-hit streaming: while every queued request of the current buffer is a hit to its
+        bank's open row (no ACT or PRE candidate), nothing is active, the priority buffer is
+        empty, the other buffer is empty and no refresh is due, the only decision is which
+        bank's oldest hit issues next, and the write mode cannot change (see the caller). This
+        replays those cycles with that decision alone: the same front-end steps, issues and
+        bookkeeping as the general loop, and returns as soon as anything else could happen
+        (before it happens), with ``next_time`` set so the general loop takes over exactly."""
+        nonlocal now, next_time, fe_next, nxt, rsize, wsize, ver, freed, coalesced, fe_taken
+        if write_mode:
+            buf, fin, cw = wbuf, WR, True
+        else:
+            buf, fin, cw = rbuf, RD, False
+        bq, rows, cand, hl = buf.bq, buf.rows, buf.cand, buf.lists[2]
+        c0, c1, c2, c3 = (R0[fin], R1[fin], R2[fin], R3[fin])
+        ops_f, wops_f = bops[fin], bwops[fin]
+        stop = next_ref if next_ref < next_refpb else next_refpb
+        nt = next_time
+        plan = True
+        T = J = BK = 0
+        while True:
+            if plan:
+                # FR-FCFS over the hit candidates, as the general scan walks them
+                T, J = INF, INF
+                ch0 = c0[0]
+                for r in range(nranks):
+                    lst = hl[r]
+                    if not lst:
+                        continue
+                    x = c1[r]
+                    if ch0 > x:
+                        x = ch0
+                    if nt > x:
+                        x = nt
+                    if x > T:
+                        continue
+                    for j in lst:
+                        if x == T and j > J:
+                            break
+                        bk = bank_of[j]
+                        t = c2[bgf[j]]
+                        v = c3[bk]
+                        if v > t:
+                            t = v
+                        if t <= x:
+                            T, J, BK = x, j, bk
+                            break
+                        if t < T or (t == T and j < J):
+                            T, J, BK = t, j, bk
+                plan = False
+            if fe_next <= T:
+                # the front end runs first in its cycle; a request that would break the invariant
+                # is left to the general front end, which carries on in the same cycle
+                c = fe_next
+                if c >= stop:
+                    break
+                taken = fe_taken
+                blocked = handoff = False
+                while taken < limit and nxt < n and arrival[nxt] <= c:
+                    r = nxt
+                    f = first[r]
+                    k = count[r]
+                    if k == 1:
+                        if addr_of[f] not in wa and (wcap - wsize if cw else rcap - rsize) < 1:
+                            blocked = True
+                            break
+                    else:
+                        need = k - sum(1 for j in range(f, f + k) if addr_of[j] in wa) if wa else k
+                        if (wcap - wsize if cw else rcap - rsize) < need:
+                            blocked = True
+                            break
+                    if is_write[r] != cw:
+                        handoff = True
+                        break
+                    for j in range(f, f + k):
+                        if row_of[j] != open_row[bank_of[j]] and not (cw and addr_of[j] in wa):
+                            handoff = True
+                            break
+                    if handoff:
+                        break
+                    now = c
+                    for j in range(f, f + k):
+                        arrive[j] = c
+                        a = addr_of[j]
+                        if a in wa:  # (write mode only: the read buffer has no writes to forward)
+                            coalesced += 1
+                            retire(j, c)
+                            continue
+                        bk = bank_of[j]
+                        row = row_of[j]
+                        if cw:
+                            wa.add(a)
+                            wsize += 1
+                        else:
+                            rsize += 1
+                        bq[bk].append(j)
+                        rc = rows[bk]
+                        rc[row] = rc.get(row, 0) + 1
+                        cd = cand[bk]
+                        if cd[2] < 0:
+                            cd[2] = j
+                            hl[bank_rank[bk]].append(j)
+                            plan = True
+                        ver += 1
+                        next_time = nt = c
+                    accept[r] = c
+                    nxt = r + 1
+                    taken += 1
+                if handoff:
+                    fe_taken = taken
+                    break
+                fe_taken = 0
+                if blocked or nxt >= n:
+                    fe_next = INF
+                elif taken >= limit or arrival[nxt] <= c:
+                    fe_next = c + 1
+                else:
+                    fe_next = arrival[nxt]
+                continue
+            # the issue at T
+            if T >= stop:
+                break
+            j, bk = J, BK
+            now = T
+            row = row_of[j]
+            if not stat[j]:
+                stat[j] = 1
+                hits[cw] += 1
+            for arr, i, lat in ops_f[bk]:
+                v = T + lat
+                if arr[i] < v:
+                    arr[i] = v
+            for hn, wins in wops_f[bk]:
+                hn.pop()
+                hn.insert(0, T)
+                for arr, i, lat, wn in wins:
+                    past = hn[wn - 1]
+                    if past >= 0 and arr[i] < past + lat:
+                        arr[i] = past + lat
+            counts[fin] += 1
+            if record:
+                ch._record(fin, bk, T, row)
+            q = bq[bk]
+            del q[0]
+            rc = rows[bk]
+            m = rc[row] - 1
+            if m:
+                rc[row] = m
+            else:
+                del rc[row]
+            lst = hl[bank_rank[bk]]
+            del lst[bisect_left(lst, j)]
+            if q:
+                x = q[0]
+                cand[bk][2] = x
+                insort(lst, x)
+            else:
+                cand[bk][2] = -1
+            if cw:
+                wsize -= 1
+                wa.discard(addr_of[j])
+                retire(j, T)
+            else:
+                rsize -= 1
+                retire(j, T + rl)
+            ver += 1
+            freed = True
+            next_time = nt = T + 1
+            if nxt < n:
+                if fe_next == INF:
+                    a = arrival[nxt]
+                    fe_next = a if a > nt else nt
+            if not (rsize if not cw else wsize):
+                # the buffer is empty (and so is the other one): the general loop's end test
+                return nxt >= n
+            plan = True
+        return False
+
+    hit_ok = not closed
     try:
         while True:
+            if hit_ok and not active and not prio and (wsize == 0 < rsize if not write_mode else rsize == 0 < wsize):
+                # every queued request a row hit? (no ACT / PRE candidate in the current buffer)
+                ls = wlists if write_mode else rlists
+                for r in range(nranks):
+                    if ls[0][r] or ls[1][r]:
+                        break
+                else:
+                    if hit_run():
+                        return
             if fe_next <= next_time:
                 if fe_next >= INF:
                     return
                 now = fe_next
                 # -- the front end (DramSystem._front_end, one channel) --------------------------
-                taken = 0
+                taken = fe_taken  # requests hit_run() took in this cycle before handing it over
+                fe_taken = 0
                 blocked = False
                 while taken < limit and nxt < n and arrival[nxt] <= now:
                     r = nxt
