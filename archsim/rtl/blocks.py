@@ -101,4 +101,14 @@ BFP_DOT = Block(
     limits={"P": (2, 24), "LANES": (1, 128), "BLOCK": (1, 1024), "BROKEN": (0, 1)},
 )
 
-BLOCKS: dict[str, Block] = {b.name: b for b in (MAC_PE, SYSTOLIC_ARRAY, BITSERIAL_PE, BFP_DOT)}
+PIM_MAC = Block(
+    name="pim_mac",
+    sources=("pim_mac/pim_mac.v",),
+    model="archsim.hw.dram_pim.unit.PimMacUnit",
+    defaults={"LANES": 16, "BROKEN": 0},
+    configs=({"LANES": 16},),
+    slow_configs=({"LANES": 4}, {"LANES": 8}),
+    limits={"LANES": (2, 32), "BROKEN": (0, 2)},
+)
+
+BLOCKS: dict[str, Block] = {b.name: b for b in (MAC_PE, SYSTOLIC_ARRAY, BITSERIAL_PE, BFP_DOT, PIM_MAC)}
