@@ -371,13 +371,13 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                     recompute(wbuf, x)
 
     nranks = ch.nranks
-    rlists, wlists = rbuf.lists, wbuf.lists
 
     def hit_run():
         """Row-hit streaming: while every queued request of the current buffer is a hit to its
-        bank's open row (no ACT or PRE candidate), nothing is active, the priority buffer is
-        empty, the other buffer is empty and no refresh is due, the only decision is which
-        bank's oldest hit issues next, and the write mode cannot change (see the caller). This
+        bank's open row (no ACT or PRE candidate), the priority buffer is empty, the other buffer
+        is empty and no refresh is due, the only decision is which active request or which
+        bank's oldest hit issues its RD / WR next, and the write mode cannot change (see the
+        caller). This
         replays those cycles with that decision alone: the same front-end steps, issues and
         bookkeeping as the general loop, and returns as soon as anything else could happen
         (before it happens), with ``next_time`` set so the general loop takes over exactly."""
@@ -395,7 +395,30 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         T = J = BK = 0
         while True:
             if plan:
-                # FR-FCFS over the hit candidates, as the general scan walks them
+                # the active buffer first (its requests' rows are open: they wait for their RD /
+                # WR only), then FR-FCFS over the hit candidates, as the general scan does both
+                at, aj = INF, -1
+                if active:
+                    aa = INF
+                    for j in active:
+                        e0, e1, e2, e3 = WRc if wr_of[j] else RDc
+                        t = e0[0]
+                        v = e1[rank_of[j]]
+                        if v > t:
+                            t = v
+                        v = e2[bgf[j]]
+                        if v > t:
+                            t = v
+                        v = e3[bank_of[j]]
+                        if v > t:
+                            t = v
+                        if t < nt:
+                            t = nt
+                        if t > at:
+                            continue
+                        r_ = arrive[j]
+                        if t < at or r_ < aa:
+                            at, aa, aj = t, r_, j
                 T, J = INF, INF
                 ch0 = c0[0]
                 for r in range(nranks):
@@ -422,6 +445,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                             break
                         if t < T or (t == T and j < J):
                             T, J, BK = t, j, bk
+                if at <= T:
+                    T, J, BK = at, aj, -1
                 plan = False
             if fe_next <= T:
                 # the front end runs first in its cycle; a request that would break the invariant
@@ -495,8 +520,35 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             # the issue at T
             if T >= stop:
                 break
-            j, bk = J, BK
             now = T
+            j = J
+            if BK < 0:
+                # an active request's RD / WR (it was counted when its ACT issued)
+                bk = bank_of[j]
+                w = wr_of[j]
+                cmd = WR if w else RD
+                for arr, i, lat in bops[cmd][bk]:
+                    v = T + lat
+                    if arr[i] < v:
+                        arr[i] = v
+                for hn, wins in bwops[cmd][bk]:
+                    hn.pop()
+                    hn.insert(0, T)
+                    for arr, i, lat, wn in wins:
+                        past = hn[wn - 1]
+                        if past >= 0 and arr[i] < past + lat:
+                            arr[i] = past + lat
+                counts[cmd] += 1
+                if record:
+                    ch._record(cmd, bk, T, row_of[j])
+                active.remove(j)
+                act_count[bk] -= 1  # (no candidate changes: the bank's queue holds hits only)
+                retire(j, T if w else T + rl)
+                ver += 1
+                next_time = nt = T + 1
+                plan = True
+                continue
+            bk = BK
             row = row_of[j]
             if not stat[j]:
                 stat[j] = 1
@@ -547,22 +599,30 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                     fe_next = a if a > nt else nt
             if not (rsize if not cw else wsize):
                 # the buffer is empty (and so is the other one): the general loop's end test
-                return nxt >= n
+                return nxt >= n and not active
             plan = True
         return False
 
     hit_ok = not closed
     try:
         while True:
-            if hit_ok and not active and not prio and (wsize == 0 < rsize if not write_mode else rsize == 0 < wsize):
-                # every queued request a row hit? (no ACT / PRE candidate in the current buffer)
-                ls = wlists if write_mode else rlists
+            if hit_ok and not prio and (wsize == 0 < rsize if not write_mode else rsize == 0 < wsize):
+                # every queued request a row hit? No ACT / PRE candidate in the current buffer,
+                # and the banks of active requests (which have no PRE candidate) queue hits only
+                hb = wbuf if write_mode else rbuf
+                ls = hb.lists
                 for r in range(nranks):
                     if ls[0][r] or ls[1][r]:
                         break
                 else:
-                    if hit_run():
-                        return
+                    for j in active:
+                        bk = bank_of[j]
+                        q = hb.bq[bk]
+                        if q and hb.rows[bk].get(open_row[bk], 0) != len(q):
+                            break
+                    else:
+                        if hit_run():
+                            return
             if fe_next <= next_time:
                 if fe_next >= INF:
                     return
