@@ -113,15 +113,46 @@ class StepCost:
     timeline: list[tuple[int, Segment]] = field(default_factory=list)
 
 
+CLASSES = ("fc", "attention", "moe", "comm", "other")
+UNITS = ("xpu", "pim", "nvlink", "ib")
+
+
+@dataclass
+class _Block:
+    """Segments and their totals: time, action counts, time per class, busy time per unit."""
+
+    segs: list[tuple[Segment, np.ndarray]]
+    ns: float
+    counts: np.ndarray
+    parts: np.ndarray
+    busy: np.ndarray
+
+    @classmethod
+    def of(cls, segs: list[tuple[Segment, np.ndarray]]) -> _Block:
+        parts, busy, counts = np.zeros(len(CLASSES)), np.zeros(len(UNITS)), zeros()
+        for seg, c in segs:
+            parts[CLASSES.index(seg.cls)] += seg.ns
+            for o in seg.ops:
+                busy[UNITS.index(o.unit)] += o.ns
+            counts += c
+        return cls(segs, float(parts.sum()), counts, parts, busy)
+
+
+def _subset_counts(draws: np.ndarray, subsets: np.ndarray, experts: int) -> np.ndarray:
+    """Expert counts from per-subset draws ``(layers, subsets)`` (a bincount, not a matmul)."""
+    L = draws.shape[0]
+    idx = (np.arange(L)[:, None, None] * experts + subsets[None, :, :])          # (L, S, k)
+    w = np.broadcast_to(draws[:, :, None], idx.shape)
+    return np.bincount(idx.ravel(), weights=w.ravel(), minlength=L * experts).reshape(L, experts).astype(np.int64)
+
+
 def uniform_counts(rng: np.random.Generator, tokens: int, experts: int, top_k: int, layers: int) -> np.ndarray:
     """Per layer, expert token counts when each token picks ``top_k`` distinct experts uniformly
     (Duplex Sec. VI, after Switch Transformers [11]): a multinomial over the ``C(E, k)`` expert
     subsets, so the cost does not grow with the token count."""
     subsets = np.array(list(combinations(range(experts), top_k)), dtype=np.int64)
     draws = rng.multinomial(tokens, np.full(len(subsets), 1.0 / len(subsets)), size=layers)  # (L, S)
-    member = np.zeros((len(subsets), experts))
-    np.put_along_axis(member, subsets, 1.0, axis=1)
-    return (draws @ member).astype(np.int64)
+    return _subset_counts(draws, subsets, experts)
 
 
 def balanced_counts(tokens: int, experts: int, top_k: int, layers: int) -> np.ndarray:
@@ -149,7 +180,8 @@ class StepModel:
         self.pim_ops = tuple(pim_ops) if pim is not None else ()
         self.routing, self.spaces, self.ways, self.name = routing, spaces, ways, name
         self.pim_class = pim.read_class if pim is not None else "pim_path"
-        self.prices, self.unpriced = price_vector(table, self.pim_class)
+        self.pim_mac = pim.mac_class if pim is not None else "mac"
+        self.prices, self.unpriced = price_vector(table, self.pim_class, self.pim_mac)
         b = dims.dtype_bytes
         self.b = b
         t = plan.tp
@@ -172,6 +204,15 @@ class StepModel:
             self.exp_slice_bytes = slice_bytes
             if pim is not None:
                 self.exp_stream = {w: pim.stream(slice_bytes, w) for w in sorted({1, ways})}
+        self.n_layers, self.n_moe = dims.layers, len(dims.moe_layers)
+        self.n_dense = self.n_layers - self.n_moe
+        self.moe_layer_ids = list(dims.moe_layers)
+        self._fixed: dict[int, tuple] = {}
+        self._heads: dict[tuple[int, int], _Block] = {}
+        self._tables: dict[str, np.ndarray] = {}
+        if dims.experts:
+            self._subsets = np.array(list(combinations(range(dims.experts), dims.top_k)), dtype=np.int64)
+            self._subset_p = np.full(len(self._subsets), 1.0 / len(self._subsets))
         self.weights_per_device = plan.weight_bytes_per_device(dims)
         self.kv_per_token = plan.kv_bytes_per_token_per_device(dims)
         if self.weights_per_device >= capacity_bytes:
@@ -220,29 +261,31 @@ class StepModel:
         return self.pim is not None and cls in self.pim_ops
 
     # -- per-node blocks (identical in every layer of a stage) ---------------------------------
-    def _attention_block(self, nb: NodeBatch) -> list[tuple[Segment, np.ndarray]]:
-        d, t, b = self.dims, self.plan.tp, self.b
+    def _attn_pre(self, T: int) -> list[tuple[Segment, np.ndarray]]:
+        """Norm, QKV projection, rotary: the attention block's ops before the attention."""
+        d = self.dims
         h, hd, hq, kvh = d.hidden, d.head_dim, self.hq, self.kvh
-        T = nb.tokens
-        segs: list[tuple[Segment, np.ndarray]] = []
-
-        def serial(name: str, cls: str, op_counts: list[tuple[Op, np.ndarray]]):
-            for op, c in op_counts:
-                segs.append((Segment(f"{name}.{op.name}" if name else op.name, cls, [op]), c))
-
-        serial("", "other", [self._vec("attn_norm", NORM_OPS * T * h, T * h, T * h)])
-        qkv_n = (hq + 2 * kvh) * hd
-        segs.append(self._fc("qkv_proj", T, h, qkv_n, d.cfg.attention_bias))
+        segs = [self._seg("other", *self._vec("attn_norm", NORM_OPS * T * h, T * h, T * h))]
+        segs.append(self._fc("qkv_proj", T, h, (hq + 2 * kvh) * hd, d.cfg.attention_bias))
         if d.cfg.positions == "rotary":
             el = T * (hq + kvh) * hd
-            serial("", "other", [self._vec("rope", 3 * el, el, el)])
-        segs.extend(self._attention(nb))
-        segs.append(self._fc("o_proj", T, hq * hd, h, d.cfg.attention_bias))
+            segs.append(self._seg("other", *self._vec("rope", 3 * el, el, el)))
+        return segs
+
+    def _attn_post(self, T: int) -> list[tuple[Segment, np.ndarray]]:
+        """Output projection, all-reduce, residual add."""
+        d, t, b = self.dims, self.plan.tp, self.b
+        h = d.hidden
+        segs = [self._fc("o_proj", T, self.hq * d.head_dim, h, d.cfg.attention_bias)]
         ns, sent = self.links.allreduce_ns(T * h * b, t)
         if ns:
-            serial("", "comm", [self._link("attn_allreduce", "nvlink", ns, sent)])
-        serial("", "other", [self._vec("attn_add", T * h, 2 * T * h, T * h)])
+            segs.append(self._seg("comm", *self._link("attn_allreduce", "nvlink", ns, sent)))
+        segs.append(self._seg("other", *self._vec("attn_add", T * h, 2 * T * h, T * h)))
         return segs
+
+    @staticmethod
+    def _seg(cls: str, op: Op, c: np.ndarray) -> tuple[Segment, np.ndarray]:
+        return Segment(op.name, cls, [op]), c
 
     def _fc(self, name: str, m: float, k: float, n: float, bias: bool) -> tuple[Segment, np.ndarray]:
         """A weight GEMM on the xPU, or on the PIM when ``fc`` is a PIM op class and it is faster."""
@@ -293,9 +336,9 @@ class StepModel:
             out.append((Segment(op.name, "attention", [op]), c))
         return out
 
-    def _dense_ffn_block(self, nb: NodeBatch) -> list[tuple[Segment, np.ndarray]]:
+    def _dense_ffn_block(self, T: int) -> list[tuple[Segment, np.ndarray]]:
         d, t = self.dims, self.plan.tp
-        h, T = d.hidden, nb.tokens
+        h = d.hidden
         i = d.cfg.intermediate_size // t
         bias = d.cfg.mlp_bias
         segs = [(Segment("mlp_norm", "other", [op]), c) for op, c in [self._vec("mlp_norm", NORM_OPS * T * h, T * h, T * h)]]
@@ -308,12 +351,12 @@ class StepModel:
         else:
             segs.append(self._fc("mlp.fc1", T, h, i, bias))
             segs.append(self._fc("mlp.fc2", T, i, h, bias))
-        segs.extend(self._ffn_comm(nb, moe=False))
+        segs.extend(self._ffn_comm(T, moe=False))
         return segs
 
-    def _ffn_comm(self, nb: NodeBatch, moe: bool) -> list[tuple[Segment, np.ndarray]]:
+    def _ffn_comm(self, T: int, moe: bool) -> list[tuple[Segment, np.ndarray]]:
         d, t, b, p = self.dims, self.plan.tp, self.b, self.plan
-        h, T = d.hidden, nb.tokens
+        h = d.hidden
         segs = []
         if moe and p.nodes > 1:  # tokens to and from the other nodes' experts
             sent = T * d.top_k * h * b * (p.nodes - 1) / p.nodes / t
@@ -327,21 +370,21 @@ class StepModel:
         segs.append((Segment("mlp_add", "other", [op]), c))
         return segs
 
-    def _moe_fixed_block(self, nb: NodeBatch) -> tuple[list[tuple[Segment, np.ndarray]], list[tuple[Segment, np.ndarray]]]:
+    def _moe_fixed_block(self, T: int) -> tuple[list[tuple[Segment, np.ndarray]], list[tuple[Segment, np.ndarray]]]:
         """MoE ops around the experts: (before: norm, router, top-k; after: combine, comm)."""
         d, t = self.dims, self.plan.tp
-        h, T, E, k = d.hidden, nb.tokens, d.experts, d.top_k
+        h, E, k = d.hidden, d.experts, d.top_k
         before = [self._vec("mlp_norm", NORM_OPS * T * h, T * h, T * h)]
         before.append(self._gemm("moe.router", T, h, E))
         before.append(self._vec("moe.topk", T * E * 2, T * E, T * k))
         pre = [(Segment(op.name, "moe", [op]), c) for op, c in before]
         op, c = self._vec("moe.combine", 2 * T * k * h / t, T * k * h / t + T * k, T * h)
-        post = [(Segment(op.name, "moe", [op]), c)] + self._ffn_comm(nb, moe=True)
+        post = [(Segment(op.name, "moe", [op]), c)] + self._ffn_comm(T, moe=True)
         return pre, post
 
-    def _head_block(self, nb: NodeBatch) -> list[tuple[Segment, np.ndarray]]:
+    def _head_block(self, T: int, R: int) -> list[tuple[Segment, np.ndarray]]:
         d, t, b = self.dims, self.plan.tp, self.b
-        h, T, R = d.hidden, nb.tokens, nb.requests
+        h = d.hidden
         V = d.cfg.vocab_size
         segs = []
         op, c = self._vec("embed", 0, T * h + T, T * h)
@@ -357,25 +400,39 @@ class StepModel:
         return segs
 
     # -- MoE experts, every layer at once ----------------------------------------------------
-    def _expert_arrays(self, counts: np.ndarray):
-        """Per (layer, group, expert): xPU time, PIM times (1 way / ways), and their counts."""
+    def _expert_tables(self, cmax: int) -> dict[str, np.ndarray]:
+        """Per token count ``c`` (the index): an expert slice's xPU time, PIM times (1 way and
+        ``ways``) and FLOPs; built up to the largest count seen (doubling)."""
+        tab = self._tables
+        if tab and len(tab["tx"]) > cmax:
+            return tab
         d, b = self.dims, self.b
-        C = counts[:, self.groups].astype(np.float64)  # (L, G, m)
-        h = d.hidden
-        i = d.cfg.intermediate_size * self.frac
-        nz = C > 0
+        n = max(256, 2 * cmax + 1)
+        c = np.arange(n, dtype=np.float64)
+        h, i = d.hidden, d.cfg.intermediate_size * self.frac
         x = self.xpu
-        up = x.ns(2 * C * h * i, (C * h + h * i + C * i) * b)
-        down = x.ns(2 * C * i * h, (C * i + i * h + C * h) * b)
+        up = x.ns(2 * c * h * i, (c * h + h * i + c * i) * b)
+        down = x.ns(2 * c * i * h, (c * i + i * h + c * h) * b)
         tx = (d.ffn_mats - 1) * up + down
         if d.cfg.gated_mlp:
-            tx = tx + x.ns(C * i, 3 * C * i * b)
-        tx = np.where(nz, tx, 0.0)
-        flops = 2.0 * d.ffn_mats * C * h * i
-        out = {"C": C, "nz": nz, "tx": tx, "flops": flops}
+            tx = tx + x.ns(c * i, 3 * c * i * b)
+        flops = 2.0 * d.ffn_mats * c * h * i
+        tab = {"tx": tx, "flops": flops}
         if self.pim is not None:
-            for w, s in self.exp_stream.items():
-                out[f"tp{w}"] = np.where(nz, np.maximum(flops / self.pim.flops_per_s * 1e9, s.ns), 0.0)
+            for w, st in self.exp_stream.items():
+                tab[f"tp{w}"] = np.maximum(flops / self.pim.flops_per_s * 1e9, st.ns)
+        for arr in tab.values():
+            arr[0] = 0.0  # an expert without tokens is not run (its weights are not read)
+        self._tables = tab
+        return tab
+
+    def _expert_arrays(self, counts: np.ndarray) -> dict[str, np.ndarray]:
+        """Per (layer, group, expert): token count, xPU time, PIM times, FLOPs."""
+        Ci = counts[:, self.groups]                      # (L, G, m)
+        tab = self._expert_tables(int(Ci.max()))
+        out = {k: v[Ci] for k, v in tab.items()}
+        out["C"] = Ci.astype(np.float64)
+        out["nz"] = Ci > 0
         return out
 
     def _moe_experts(self, counts: np.ndarray) -> dict:
@@ -384,62 +441,64 @@ class StepModel:
         action counts over all devices, the critical group per layer and its xPU/PIM busy time."""
         d, b = self.dims, self.b
         a = self._expert_arrays(counts)
-        C, nz, tx = a["C"], a["nz"], a["tx"]
+        C, nz = a["C"], a["nz"]
         L, G, m = C.shape
         S = self.onehot.shape[1]
-        tok_s = C @ self.onehot                              # (L, G, S) tokens per memory space
-        tx_s = tx @ self.onehot
-        zero = np.zeros((L, G, 1))
+        w = self.ways
+        has_pim = self.pim is not None
+        vals = np.stack([C, a["tx"], a["flops"]] + ([a["tp1"], a[f"tp{w}"]] if has_pim else []))
         if self._allowed("moe"):
-            w = self.ways
-            order = np.argsort(tok_s, axis=2, kind="stable")  # fewest tokens first
-            take = lambda arr: np.take_along_axis(arr, order, axis=2)  # noqa: E731
-            cx = np.concatenate([zero, np.cumsum(take(tx_s), axis=2)], axis=2)
-            c1 = np.concatenate([zero, np.cumsum(take(a["tp1"] @ self.onehot), axis=2)], axis=2)
-            cw = np.concatenate([zero, np.cumsum(take(a[f"tp{w}"] @ self.onehot), axis=2)], axis=2)
-            active = np.concatenate([zero, np.cumsum(take(tok_s) > 0, axis=2)], axis=2)
-            pim_k = np.where(active >= 2, cw, c1)            # the first k spaces on the PIM
-            time_k = np.maximum(pim_k, cx[..., -1:] - cx)    # the rest on the xPU, in parallel
-            if not self.co_processing:                       # the whole layer on one unit
+            sp = vals[[0, 1, 3, 4]] @ self.onehot                     # (4, L, G, S): tokens, xPU, PIM 1/w ways
+            order = np.argsort(sp[0], axis=2, kind="stable")         # fewest tokens first
+            li, gi = np.ogrid[:L, :G]
+            srt = sp[:, li[..., None], gi[..., None], order]          # (4, L, G, S) in that order
+            cum = np.zeros((4, L, G, S + 1))
+            np.cumsum(srt, axis=3, out=cum[..., 1:])
+            active = np.zeros((L, G, S + 1))
+            np.cumsum(srt[0] > 0, axis=2, out=active[..., 1:])
+            pim_k = np.where(active >= 2, cum[3], cum[2])            # the first k spaces on the PIM
+            time_k = np.maximum(pim_k, cum[1][..., -1:] - cum[1])    # the rest on the xPU, in parallel
+            if not self.co_processing:                               # the whole layer on one unit
                 time_k[..., 1:S] = np.inf
-            k = np.argmin(time_k, axis=2)                    # (L, G); ties: fewer on the PIM
-            t_g = np.take_along_axis(time_k, k[..., None], axis=2)[..., 0]
-            rank = np.argsort(order, axis=2)
-            on_pim = ((rank < k[..., None]) @ self.onehot.T > 0.5) & nz     # (L, G, m)
-            n_active = np.take_along_axis(active, k[..., None], axis=2)[..., 0]
-            tp_sel = np.where((n_active >= 2)[..., None], a[f"tp{w}"], a["tp1"])
-            busy_p_g = np.where(on_pim, tp_sel, 0.0).sum(axis=2)
+            k = np.argmin(time_k, axis=2)                            # (L, G); ties: fewer on the PIM
+            t_g = time_k[li, gi, k]
+            n_active = active[li, gi, k]
+            rank = np.empty_like(order)
+            rank[li[..., None], gi[..., None], order] = np.arange(S)
+            on_pim = ((rank < k[..., None]).astype(np.float64) @ self.onehot.T > 0.5) & nz   # (L, G, m)
         else:
-            t_g = tx_s.sum(axis=2)
+            t_g = vals[1].sum(axis=2)
             on_pim = np.zeros_like(nz)
             n_active = np.zeros((L, G))
-            busy_p_g = np.zeros((L, G))
-        busy_x_g = np.where(nz & ~on_pim, tx, 0.0).sum(axis=2)
+        tot = vals.sum(axis=3)                                        # (V, L, G)
+        pim = (vals * on_pim).sum(axis=3) if on_pim.any() else np.zeros_like(tot)
+        busy_p_g = np.where(n_active >= 2, pim[4], pim[3]) if has_pim else np.zeros((L, G))
+        busy_x_g = tot[1] - pim[1]
         # the PIM's per-stack partial sums are reduced by the xPU, once per layer (Sec. V-A)
         h = d.hidden
+        stacks = self.pim.stacks if has_pim else 0
         tokens_all = counts.sum(axis=1) / max(d.top_k, 1)
-        red_tok = np.minimum(np.where(on_pim, C, 0.0).sum(axis=2), tokens_all[:, None]) if self.pim else 0 * t_g
-        stacks = self.pim.stacks if self.pim is not None else 0
+        red_tok = np.minimum(pim[0], tokens_all[:, None])
         red_ns = np.where(red_tok > 0, self.xpu.ns(stacks * red_tok * h, (stacks + 1) * red_tok * h * b), 0.0)
         t_g = t_g + red_ns
         busy_x_g = busy_x_g + red_ns
-        crit = np.argmax(t_g, axis=1)                        # (L,)
-        pick = lambda arr: np.take_along_axis(arr, crit[:, None], axis=1)[:, 0]  # noqa: E731
+        crit = np.argmax(t_g, axis=1)                                 # (L,)
+        lr = np.arange(L)
         # action counts over all devices
         i = d.cfg.intermediate_size * self.frac
         gated = d.cfg.gated_mlp
-        on_x = nz & ~on_pim
-        cx_tok = float(np.where(on_x, C, 0.0).sum())
-        x_read = on_x.sum() * self.exp_slice_bytes + cx_tok * ((d.ffn_mats - 1) * h + i + (2 * i if gated else 0)) * b
-        x_write = cx_tok * ((d.ffn_mats - 1) * i + h + (i if gated else 0)) * b
-        cnt = XpuUnit.counts(float(np.where(on_x, a["flops"], 0.0).sum()), x_read, x_write)
-        if self.pim is not None and on_pim.any():
-            cp_tok = float(np.where(on_pim, C, 0.0).sum())
-            per_g = on_pim.sum(axis=2)                       # PIM experts per (layer, group)
-            n_w = float(np.where(n_active >= 2, per_g, 0).sum()) if self.ways != 1 else 0.0
-            n_1 = float(per_g.sum()) - n_w
-            s1, sw = self.exp_stream[1], self.exp_stream[self.ways]
-            cnt[PF] += float(np.where(on_pim, a["flops"], 0.0).sum())
+        n_pim = on_pim.sum(axis=2)                                    # PIM experts per (layer, group)
+        x_tok = float(tot[0].sum() - pim[0].sum())
+        x_slices = float(nz.sum() - n_pim.sum())
+        x_read = x_slices * self.exp_slice_bytes + x_tok * ((d.ffn_mats - 1) * h + i + (2 * i if gated else 0)) * b
+        x_write = x_tok * ((d.ffn_mats - 1) * i + h + (i if gated else 0)) * b
+        cnt = XpuUnit.counts(float(tot[2].sum() - pim[2].sum()), x_read, x_write)
+        if has_pim and n_pim.any():
+            cp_tok = float(pim[0].sum())
+            n_w = float(np.where(n_active >= 2, n_pim, 0).sum()) if w != 1 else 0.0
+            n_1 = float(n_pim.sum()) - n_w
+            s1, sw = self.exp_stream[1], self.exp_stream[w]
+            cnt[PF] += float(pim[2].sum())
             cnt[PR] += n_1 * s1.reads + n_w * sw.reads + cp_tok * h * b * stacks / 32.0   # inputs to each stack
             cnt[PW] += cp_tok * h * b * stacks / 32.0                                     # partial sums
             cnt[PA] += n_1 * s1.acts + n_w * sw.acts
@@ -447,94 +506,89 @@ class StepModel:
             red = float(red_tok.sum())
             cnt += XpuUnit.counts(stacks * red * h, stacks * red * h * b, red * h * b)
         cnt *= self.group_devices
-        work = C.sum()
-        return {"layer_ns": t_g.max(axis=1), "on_pim": on_pim, "counts": cnt, "crit": crit,
-                "busy_x": float(pick(busy_x_g).sum()), "busy_p": float(pick(busy_p_g).sum()),
-                "frac_pim": float(np.where(on_pim, C, 0.0).sum() / work) if work else 0.0,
+        work = float(tot[0].sum())
+        return {"layer_ns": t_g[lr, crit], "on_pim": on_pim, "counts": cnt, "crit": crit,
+                "busy_x": float(busy_x_g[lr, crit].sum()), "busy_p": float(busy_p_g[lr, crit].sum()),
+                "frac_pim": float(pim[0].sum()) / work if work else 0.0,
                 "arrays": a, "n_active": n_active, "red_ns": red_ns}
 
     # -- the stage ------------------------------------------------------------------------------
     def expert_counts(self, tokens: int, rng: np.random.Generator | None) -> np.ndarray:
+        """Per MoE layer, each expert's token count: balanced, or :func:`uniform_counts`."""
         d = self.dims
-        L = len(d.moe_layers)
         if self.routing == "balanced" or rng is None:
-            return balanced_counts(tokens, d.experts, d.top_k, L)
-        return uniform_counts(rng, tokens, d.experts, d.top_k, L)
+            return balanced_counts(tokens, d.experts, d.top_k, self.n_moe)
+        draws = rng.multinomial(tokens, self._subset_p, size=self.n_moe)
+        return _subset_counts(draws, self._subsets, d.experts)
+
+    def _blocks(self, nb: NodeBatch) -> tuple[_Block, ...]:
+        """(before attention, attention, after attention, dense FFN, MoE before/after experts,
+        head) of one node; everything but the attention is cached by token and request count."""
+        T, R = nb.tokens, nb.requests
+        fixed = self._fixed.get(T)
+        if fixed is None:
+            if len(self._fixed) > 50_000:
+                self._fixed.clear()
+            moe_pre, moe_post = self._moe_fixed_block(T) if self.n_moe else ([], [])
+            fixed = self._fixed[T] = (_Block.of(self._attn_pre(T)), _Block.of(self._attn_post(T)),
+                                      _Block.of(self._dense_ffn_block(T) if self.n_dense else []),
+                                      _Block.of(moe_pre), _Block.of(moe_post))
+        head = self._heads.get((T, R))
+        if head is None:
+            if len(self._heads) > 50_000:
+                self._heads.clear()
+            head = self._heads[(T, R)] = _Block.of(self._head_block(T, R))
+        pre, post, dense, moe_pre, moe_post = fixed
+        return pre, _Block.of(self._attention(nb)), post, dense, moe_pre, moe_post, head
+
+    def _node_ns(self, bl: tuple[_Block, ...]) -> float:
+        pre, att, post, dense, moe_pre, moe_post, head = bl
+        return (self.n_layers * (pre.ns + att.ns + post.ns) + self.n_dense * dense.ns
+                + self.n_moe * (moe_pre.ns + moe_post.ns) + head.ns)
 
     def step(self, nodes: list[NodeBatch], rng: np.random.Generator | None = None,
              expert_counts: np.ndarray | None = None, record: bool = False) -> StepCost:
-        """The cost of one stage; ``nodes`` has one batch per node (``plan.nodes``)."""
+        """The cost of one stage; ``nodes`` has one batch per node (``plan.nodes``); every layer
+        waits for the slowest node (the MoE all-to-all joins them)."""
         d, p = self.dims, self.plan
         if len(nodes) != p.nodes:
             raise InputError(None, "nodes", f"{p.nodes} node batches", len(nodes))
         tokens = sum(nb.tokens for nb in nodes)
         requests = sum(nb.requests for nb in nodes)
-        parts = {"fc": 0.0, "attention": 0.0, "moe": 0.0, "comm": 0.0, "other": 0.0}
-        busy = {"xpu": 0.0, "pim": 0.0, "nvlink": 0.0, "ib": 0.0}
-        counts = zeros()
-        timeline: list[tuple[int, Segment]] = []
-        n_moe = len(d.moe_layers)
-
-        def block_time(segs):
-            return sum(s.ns for s, _ in segs)
-
-        # per node: attention block, dense FFN block, MoE fixed ops, head; the slowest node sets the pace
-        blocks = []
-        for nb in nodes:
-            if nb.tokens == 0:
-                blocks.append(None)
-                continue
-            att = self._attention_block(nb)
-            dense = self._dense_ffn_block(nb) if d.dense_layers else []
-            moe_pre, moe_post = self._moe_fixed_block(nb) if n_moe else ([], [])
-            head = self._head_block(nb)
-            blocks.append((att, dense, moe_pre, moe_post, head))
-        live = [bl for bl in blocks if bl is not None]
+        live = [self._blocks(nb) for nb in nodes if nb.tokens]
         if not live:
-            return StepCost(0.0, counts, 0.0, parts, busy, 0, 0)
-        crit = max(live, key=lambda bl: d.layers * block_time(bl[0]) + d.dense_layers * block_time(bl[1])
-                   + n_moe * (block_time(bl[2]) + block_time(bl[3])) + block_time(bl[4]))
-
-        def add(segs, times):
-            for s, _ in segs:
-                parts[s.cls] += s.ns * times
-                for o in s.ops:
-                    busy[o.unit] += o.ns * times
-
-        att, dense, moe_pre, moe_post, head = crit
-        add(att, d.layers)
-        add(dense, d.dense_layers)
-        add(moe_pre, n_moe)
-        add(moe_post, n_moe)
-        add(head, 1)
+            return StepCost(0.0, zeros(), 0.0, dict.fromkeys(CLASSES, 0.0), dict.fromkeys(UNITS, 0.0), 0, 0)
+        crit = max(live, key=self._node_ns)
+        mult = (self.n_layers, self.n_layers, self.n_layers, self.n_dense, self.n_moe, self.n_moe, 1)
+        parts, busy, counts = np.zeros(len(CLASSES)), np.zeros(len(UNITS)), zeros()
+        for blk, times in zip(crit, mult):
+            parts += blk.parts * times
+            busy += blk.busy * times
         for bl in live:
-            for segs, times in ((bl[0], d.layers), (bl[1], d.dense_layers), (bl[2], n_moe), (bl[3], n_moe),
-                                (bl[4], 1)):
-                for _, c in segs:
-                    counts += c * (times * p.tp)
-        moe_pim = 0.0
-        moe = None
-        if n_moe:
+            for blk, times in zip(bl, mult):
+                counts += blk.counts * (times * p.tp)
+        moe_pim, moe = 0.0, None
+        if self.n_moe:
             ec = expert_counts if expert_counts is not None else self.expert_counts(tokens, rng)
-            ec = np.asarray(ec, dtype=np.int64).reshape(n_moe, d.experts)
+            ec = np.asarray(ec, dtype=np.int64).reshape(self.n_moe, d.experts)
             moe = self._moe_experts(ec)
-            parts["moe"] += float(moe["layer_ns"].sum())
+            parts[CLASSES.index("moe")] += moe["layer_ns"].sum()
             counts += moe["counts"]
-            busy["xpu"] += moe["busy_x"]
-            busy["pim"] += moe["busy_p"]
+            busy[0] += moe["busy_x"]
+            busy[1] += moe["busy_p"]
             moe_pim = moe["frac_pim"]
-        time_ns = sum(parts.values())
         energy = float(counts @ self.prices)
-        if record:
-            timeline = self._timeline(crit, moe)
-        return StepCost(time_ns, counts, energy, parts, busy, tokens, requests, moe_pim, timeline)
+        timeline = self._timeline(crit, moe) if record else []
+        return StepCost(float(parts.sum()), counts, energy, dict(zip(CLASSES, parts.tolist())),
+                        dict(zip(UNITS, busy.tolist())), tokens, requests, moe_pim, timeline)
 
     # -- a recorded timeline for one stage (the critical device) --------------------------------
     def _timeline(self, crit, moe: dict | None) -> list[tuple[int, Segment]]:
         """Segments of the critical node, layer by layer (``-1``: before the first layer), the
         experts of the critical device group shown one op each."""
         d = self.dims
-        att, dense, moe_pre, moe_post, head = crit
+        pre, attn, post, dense, moe_pre, moe_post, head = (b.segs for b in crit)
+        att = pre + attn + post
         out: list[tuple[int, Segment]] = [(-1, s) for s, _ in head[:1]]
         moe_index = {layer: j for j, layer in enumerate(d.moe_layers)}
         for layer in range(d.layers):

@@ -32,10 +32,11 @@ ROW_BYTES = 1024
 XF, XR, XW, XA, PF, PR, PW, PA, PREF, NV, IB = range(11)
 
 
-def actions(pim_class: str = "pim_path") -> tuple[tuple[str, str, str], ...]:
-    """The ``(component, class, action)`` of each slot of a count vector."""
+def actions(pim_class: str = "pim_path", pim_mac: str = "mac") -> tuple[tuple[str, str, str], ...]:
+    """The ``(component, class, action)`` of each slot of a count vector (``pim_mac``: the PIM's
+    FLOP class, ``dram_mac`` for units built in the DRAM process)."""
     return (("xpu", "mac", "flop"), ("xpu.dram", "xpu_path", "read_32b"), ("xpu.dram", "xpu_path", "write_32b"),
-            ("xpu.dram", "hbm", "act"), ("pim", "mac", "flop"), ("pim.dram", pim_class, "read_32b"),
+            ("xpu.dram", "hbm", "act"), ("pim", pim_mac, "flop"), ("pim.dram", pim_class, "read_32b"),
             ("pim.dram", pim_class, "write_32b"), ("pim.dram", "hbm", "act"), ("pim.dram", "hbm", "refresh"),
             ("nvlink", "nvlink", "byte"), ("ib", "infiniband", "byte"))
 
@@ -44,10 +45,10 @@ def zeros() -> np.ndarray:
     return np.zeros(11)
 
 
-def price_vector(table: EnergyTable, pim_class: str) -> tuple[np.ndarray, list[str]]:
+def price_vector(table: EnergyTable, pim_class: str, pim_mac: str = "mac") -> tuple[np.ndarray, list[str]]:
     """pJ per action for each slot (0 for actions the table does not price) and the unpriced ones."""
     out, unpriced = np.zeros(11), []
-    for i, (_, cls, act) in enumerate(actions(pim_class)):
+    for i, (_, cls, act) in enumerate(actions(pim_class, pim_mac)):
         pj = table.pj(cls, act)
         if pj is None:
             unpriced.append(f"{cls}.{act}")
@@ -56,9 +57,9 @@ def price_vector(table: EnergyTable, pim_class: str) -> tuple[np.ndarray, list[s
     return out, unpriced
 
 
-def to_action_counts(counts: np.ndarray, pim_class: str) -> ActionCounts:
+def to_action_counts(counts: np.ndarray, pim_class: str, pim_mac: str = "mac") -> ActionCounts:
     a = ActionCounts()
-    for (comp, cls, act), n in zip(actions(pim_class), counts):
+    for (comp, cls, act), n in zip(actions(pim_class, pim_mac), counts):
         a.add(comp, cls, act, int(round(float(n))))
     return a
 
@@ -109,6 +110,7 @@ class PimUnit(Protocol):
     placement: str
     flops_per_s: float
     read_class: str
+    mac_class: str
     stacks: int
 
     def stream(self, nbytes: float, ways: int) -> StreamCost:

@@ -118,7 +118,7 @@ def simulate(graph: Graph, spec: DuplexSpec, *, level: str = "event", seed: int 
         ec = np.asarray(graph.params["expert_tokens"], dtype=np.int64)
     cost = sm.step(nodes, expert_counts=ec, record=True)
     rows, events = _rows_and_events(cost, dims.layers, record_events)
-    actions = to_action_counts(cost.counts, sm.pim_class)
+    actions = to_action_counts(cost.counts, sm.pim_class, sm.pim_mac)
     total_pj, by_comp, unpriced = sm.table.price(actions)
     p = graph.params
     gen_tokens = cost.requests

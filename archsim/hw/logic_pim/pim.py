@@ -53,6 +53,12 @@ class PimDevice:
         return f"{self.placement}_pim_path"
 
     @property
+    def mac_class(self) -> str:
+        """Energy class of a FLOP: ``mac`` on the logic die, ``dram_mac`` for units in the DRAM
+        process (Bank-PIM, BankGroup-PIM; see duplex-energy.yaml)."""
+        return "mac" if self.placement == "logic" else "dram_mac"
+
+    @property
     def clock_hz(self) -> float:
         """The PIM clock: one cycle per tCCD_S of the DRAM."""
         return self.std.clock_hz / self.std.t("tCCD_S")
