@@ -59,7 +59,14 @@ def _hit_rate(c: np.ndarray) -> float:
 
 
 def _util(device: PimDevice, macs: float, cycles: float) -> float:
-    """Useful MACs over what every unit could do at the MAC interval in ``cycles``."""
+    """Useful MACs over what every lane of every unit could do in ``cycles`` (DRAM cycles)."""
+    sp = device.spec
+    peak = sp.units * sp.lanes_per_unit * sp.unit_clock_hz / sp.standard.clock_hz
+    return min(1.0, macs / (peak * cycles)) if cycles else 0.0
+
+
+def _stream_util(device: PimDevice, macs: float, cycles: float) -> float:
+    """Useful MACs over a burst into every unit every MAC interval (the array's MAC-stream peak)."""
     sp = device.spec
     peak = sp.units * sp.elems_per_burst / sp.mac_interval_cycles
     return min(1.0, macs / (peak * cycles)) if cycles else 0.0
@@ -159,6 +166,8 @@ def _result(graph: Graph, spec: PimSpec, device: PimDevice, plan: Plan, runs: li
         "refreshes": int(sum(t.refreshes for t in runs)),
         "pim_unit_utilization": _util(device, macs, cycles),
         "pim_unit_utilization_in_vmm": _util(device, macs, vmm),
+        "mac_stream_utilization": _stream_util(device, macs, cycles),
+        "mac_stream_utilization_in_vmm": _stream_util(device, macs, vmm),
         "channel_bus_utilization": io_bursts * sp.standard.t("tBURST") / (sp.scopes * cycles) if cycles else 0.0,
         "asic_utilization": min(1.0, device.asic_to_dram(asic_work) / cycles) if cycles else 0.0,
         "offchip_bytes": io_bursts * bb,

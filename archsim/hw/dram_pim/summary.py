@@ -37,8 +37,9 @@ def summary_text(result: RunResult) -> str:
             f"row-hit rate {100 * t['row_hit_rate']:.2f} %; time: VMM {100 * t['vmm_share']:.2f} %, "
             f"data movement {100 * t['data_movement_share']:.2f} %, non-VMM (ASIC) {100 * t['non_vmm_share']:.2f} %, "
             f"refresh {100 * t['refresh_share']:.2f} %\n"
-            f"PIM unit utilization {100 * t['pim_unit_utilization']:.1f} % (in VMM steps "
-            f"{100 * t['pim_unit_utilization_in_vmm']:.1f} %), channel bus {100 * t['channel_bus_utilization']:.1f} %, "
+            f"PIM lanes busy {100 * t['pim_unit_utilization']:.1f} % (in VMM steps "
+            f"{100 * t['pim_unit_utilization_in_vmm']:.1f} %; MAC stream {100 * t['mac_stream_utilization_in_vmm']:.1f} %), "
+            f"channel bus {100 * t['channel_bus_utilization']:.1f} %, "
             f"ASIC {100 * t['asic_utilization']:.1f} %\n")
     notes = "".join(f"note: {n}\n" for n in result.notes)
     return head + table + tail + notes

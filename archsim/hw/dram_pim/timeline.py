@@ -26,7 +26,7 @@ def event_table(device: PimDevice, tokens: list[TokenRun], *, meta: dict) -> Eve
     ev = EventTable(clock_hz=sp.standard.clock_hz, meta=meta)
     units = sp.units
     per_scope_units = sp.units_per_scope
-    peak_per_cycle = sp.elems_per_burst / sp.mac_interval_cycles  # MACs per unit per DRAM cycle
+    peak_per_cycle = sp.lanes_per_unit * sp.unit_clock_hz / sp.standard.clock_hz  # MACs per unit per DRAM cycle
     cols: dict[str, list] = {c: [] for c in ("start_cycle", "end_cycle", "unit", "op", "kind", "bytes", "macs",
                                              "util")}
 
