@@ -435,7 +435,7 @@ class StepModel:
         out["nz"] = Ci > 0
         return out
 
-    def _moe_experts(self, counts: np.ndarray) -> dict:
+    def moe_experts(self, counts: np.ndarray) -> dict:
         """Every MoE layer at once: per layer the expert time of the slowest device group
         (``layer_ns``), which experts the PIM runs (``on_pim``, per layer, group, expert), the
         action counts over all devices, the critical group per layer and its xPU/PIM busy time."""
@@ -571,7 +571,7 @@ class StepModel:
         if self.n_moe:
             ec = expert_counts if expert_counts is not None else self.expert_counts(tokens, rng)
             ec = np.asarray(ec, dtype=np.int64).reshape(self.n_moe, d.experts)
-            moe = self._moe_experts(ec)
+            moe = self.moe_experts(ec)
             parts[CLASSES.index("moe")] += moe["layer_ns"].sum()
             counts += moe["counts"]
             busy[0] += moe["busy_x"]

@@ -219,10 +219,17 @@ def simulate_stream(std: DramStandard, path: PimPath, nbytes: int, *, refresh: b
                 refs += 1
             due[k] += trefi
             continue  # choose again: another group may now activate first
-        for b in g:
-            eng.issue(ACT, b, t_act, row=row[k])
-        if log is not None:
-            log.append((t_act, "ACTP", g[0]))
+        if act_power_limit:  # one activate after another, each as soon as tRRD/tFAW allow
+            for b in g:
+                t_b = max(t_act, rt(ACT, b))
+                eng.issue(ACT, b, t_b, row=row[k])
+                if log is not None:
+                    log.append((t_b, "ACTP", b))
+        else:                # one broadcast command: every bank in the same cycle
+            for b in g:
+                eng.issue(ACT, b, t_act, row=row[k])
+            if log is not None:
+                log.append((t_act, "ACTP", g[0]))
         n = min(cols, left)
         for _ in range(n):
             t = max(rt(RD, b) for b in g)

@@ -58,9 +58,6 @@ def device_figures(spec: DuplexSpec) -> dict[str, Any]:
 def stage_of(graph: Graph, nodes: int) -> list[NodeBatch]:
     """The graph's requests as a stage, dealt round robin to ``nodes`` data-parallel nodes."""
     p = graph.params
-    if "config" not in p or p.get("phase") not in ("prefill", "decode"):
-        raise InputError("--workload", None, "a decoder LLM (a HuggingFace config) for a duplex system",
-                         graph.name)
     batch = int(p["batch"])
     dec: list[list[int]] = [[] for _ in range(nodes)]
     pre: list[list[int]] = [[] for _ in range(nodes)]
@@ -110,6 +107,8 @@ def simulate(graph: Graph, spec: DuplexSpec, *, level: str = "event", seed: int 
     if level not in LEVELS:
         raise InputError("--level", None, "analytic or event for a duplex system (the bank-bundle command "
                          "streams are the cycle-level detail; see docs/logic_pim.md)", level)
+    if "config" not in graph.params or graph.params.get("phase") not in ("prefill", "decode"):
+        raise InputError("--workload", None, "a decoder LLM (a HuggingFace config) for a duplex system", graph.name)
     dims = dims_from_graph_params(graph.params)
     sm: StepModel = step_model(spec, dims, devices=devices, routing="balanced", level=level)
     nodes = stage_of(graph, sm.plan.nodes)
