@@ -78,6 +78,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     next_ref, next_refpb = ch.next_ref, ch.next_refpb
     now = sysm.now
     fe_taken = 0
+    hit_issues = 0
 
     def recompute(buf, bk):
         """:meth:`FastChannel._recompute`."""
@@ -381,7 +382,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         replays those cycles with that decision alone: the same front-end steps, issues and
         bookkeeping as the general loop, and returns as soon as anything else could happen
         (before it happens), with ``next_time`` set so the general loop takes over exactly."""
-        nonlocal now, next_time, fe_next, nxt, rsize, wsize, ver, freed, coalesced, fe_taken
+        nonlocal now, next_time, fe_next, nxt, rsize, wsize, ver, freed, coalesced, fe_taken, hit_issues
         if write_mode:
             buf, fin, cw = wbuf, WR, True
         else:
@@ -458,6 +459,9 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 blocked = handoff = False
                 while taken < limit and nxt < n and arrival[nxt] <= c:
                     r = nxt
+                    if is_write[r] != cw:
+                        handoff = True
+                        break
                     f = first[r]
                     k = count[r]
                     if k == 1:
@@ -469,9 +473,6 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                         if (wcap - wsize if cw else rcap - rsize) < need:
                             blocked = True
                             break
-                    if is_write[r] != cw:
-                        handoff = True
-                        break
                     for j in range(f, f + k):
                         if row_of[j] != open_row[bank_of[j]] and not (cw and addr_of[j] in wa):
                             handoff = True
@@ -522,6 +523,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 break
             now = T
             j = J
+            hit_issues += 1
             if BK < 0:
                 # an active request's RD / WR (it was counted when its ACT issued)
                 bk = bank_of[j]
@@ -755,3 +757,4 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         sysm.now = now
         sysm.forwarded, sysm.coalesced = forwarded, coalesced
         sysm.max_read_end, sysm.max_write_end = max_read_end, max_write_end
+        sysm.hit_run_issues += hit_issues

@@ -621,6 +621,7 @@ class DramSystem:
         self.max_read_end = 0
         self.max_write_end = 0
         self.completed: list[int] = []     # request ids completed since the last drain
+        self.hit_run_issues = 0            # commands the row-hit streaming path issued (tests)
 
     # -- requests -----------------------------------------------------------------------------------
     def add(self, addr, is_write, arrival) -> range:
@@ -807,6 +808,12 @@ class DramSystem:
 def simulate_fast(s: DramStandard, b: Bursts, channels: int, cfg: ControllerConfig | None = None, *,
                   mapping: AddressMapping, table: TimingTable | None = None, record: bool = False) -> DramRun:
     """Replay an already expanded burst stream (tests compare this with the reference)."""
+    return _system_for(s, b, channels, cfg, mapping=mapping, table=table, record=record).run()
+
+
+def _system_for(s: DramStandard, b: Bursts, channels: int, cfg: ControllerConfig | None = None, *,
+                mapping: AddressMapping, table: TimingTable | None = None, record: bool = False) -> DramSystem:
+    """A :class:`DramSystem` loaded with burst stream ``b``, not yet run."""
     sysm = DramSystem(s, mapping, channels, cfg, table=table, record=record)
     sysm.b = b
     nreq, nb = b.n_requests, len(b.req)
@@ -817,4 +824,4 @@ def simulate_fast(s: DramStandard, b: Bursts, channels: int, cfg: ControllerConf
     sysm._left = list(b.count)
     sysm._derive()
     sysm.fe_next = b.arrival[0] if nreq else INF
-    return sysm.run()
+    return sysm
