@@ -37,9 +37,20 @@ def test_run_directory_has_channel_bank_and_asic_tracks(tmp_path):
     assert "row-hit rate" in r.stdout and "reuse them" in r.stdout
     trace = json.loads((out / "timeline.perfetto.json").read_text())
     threads = {e["args"]["name"] for e in trace["traceEvents"] if e["ph"] == "M" and e["name"] == "thread_name"}
-    assert {"token", "pim.ch0", "pim.ch7", "pim.ch0.bank0", "pim.ch0.bank15", "asic"} <= threads
+    assert {"pim.ch0", "pim.ch7", "pim.ch0.bank0", "pim.ch0.bank15", "asic"} <= threads
     rep = json.loads((out / "report.json").read_text())
     assert rep["workload"]["name"] == "gpt2" and (out / "ops.csv").is_file()
+    # the rows are the graph's ops, so the run replays on another architecture
+    r = archsim("replay", out, "--arch", "t4", "--out", tmp_path / "on-t4")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "on-t4" / "comparison.csv").is_file()
+    # a generation adds one span per token
+    r = archsim("run", "--arch", "pim-gpt", "--workload", "gpt2", "--phase", "decode", "--tokens", 3, "--out",
+                tmp_path / "gen")
+    assert r.returncode == 0, r.stderr
+    trace = json.loads((tmp_path / "gen" / "timeline.perfetto.json").read_text())
+    spans = [e for e in trace["traceEvents"] if e["ph"] == "X" and e["name"].startswith("token[")]
+    assert len(spans) == 3
 
 
 def test_roofline_baselines_take_the_same_command():

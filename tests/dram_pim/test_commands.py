@@ -157,3 +157,16 @@ def test_presets_load_and_resolve(preset):
     d = sp.to_dict()
     assert d["resolved"]["units"] == sp.channels * sp.scopes_per_channel * sp.units_per_scope
     assert sp.replace(pim_lanes=8).lanes_per_unit == 8
+
+
+def test_int8_doubles_the_elements_per_burst():
+    # 32 INT8 per 32 B burst on 16 lanes: 2 unit cycles (2 ns) per burst = ceil(2 x 1.75) = 4 DRAM
+    # cycles > nCCDAB 2; a K = 1024 weight column is 32 bursts instead of 64
+    sp = resolve_arch("pim-gpt").replace(refresh="none", datatype="int8")
+    assert (sp.elems_per_burst, sp.mac_interval_cycles, sp.gb_elems) == (32, 4, 2048)
+    from archsim.hw.dram_pim import mapping
+
+    v = mapping.weight_vmm(sp, 1024, 128)
+    assert v.programs[0].mac_bursts == 32 and [p.gb_bursts for p in v.programs[0].phases] == [32]
+    _, log = log_of(sp, sweep(8))
+    assert [t for t, n in log if n == "MAC_AB"] == [30 + 4 * k for k in range(8)]

@@ -43,7 +43,7 @@ def simulate(graph: Graph, spec: PimSpec, *, level: str = "event", seed: int = 0
     device = PimDevice(spec, level)
     runs = run_tokens(device, plan, contexts, detail=1 if record_events else 0)
     if tokens is None:
-        rows = _step_rows(device, plan, runs[0])
+        rows = _step_rows(device, plan, runs[0], graph)
     else:
         rows = [_token_row(device, t) for t in runs]
     return _result(graph, spec, device, plan, runs, rows, level, seed, tokens, notes, record_events)
@@ -72,32 +72,61 @@ def _stream_util(device: PimDevice, macs: float, cycles: float) -> float:
     return min(1.0, macs / (peak * cycles)) if cycles else 0.0
 
 
-def _step_rows(device: PimDevice, plan: Plan, tok: TokenRun) -> list[dict]:
+def _step_rows(device: PimDevice, plan: Plan, tok: TokenRun, graph: Graph) -> list[dict]:
+    """One row per graph op, in graph order (``archsim replay`` can rebuild them): a step's time
+    goes to its first op (the others of a fused VMM say ``fused_into``), the KV write to its score
+    op and sampling to the lm_head; ``step`` names what ran."""
     sp = device.spec
     bb = sp.standard.burst_bytes
-    rows = []
     acts_per_refresh = device.refresh_penalty[1] * sp.scopes if sp.refresh != "none" else 0.0
+    acc: dict[str, dict] = {}
+    fused: dict[str, str] = {}
     for span in tok.spans or ():
         s, r = span.step, span.result
         c = r.counts
         ref_acts = round(span.refreshes * acts_per_refresh)  # rows reopened after refreshes
-        cyc = span.end - span.start
-        base = {
-            "op": s.name, "kind": s.kind if s.kind != "asic" else s.asic[0], "unit": s.unit,
-            "start_cycle": span.start, "end_cycle": span.end, "cycles": cyc, "compute_cycles": span.pim_cycles,
-            "stall_cycles": r.asic_cycles, "macs": r.macs, "utilization": _util(device, r.macs, span.pim_cycles),
-            "dram_read_bytes": int(c[CI["mac_bursts"]] + c[CI["read_bursts"]]) * bb,
-            "dram_write_bytes": int(c[CI["write_bursts"]]) * bb, "energy_pj": r.energy_pj + ref_acts * sp.act_pj,
-            "memoized_from": s.twin, "layer": s.layer, "pim_cycles": span.pim_cycles, "asic_cycles": r.asic_cycles,
-            "refreshes": span.refreshes, "row_hit_rate": _hit_rate(c), "bank_activations": int(c[CI["bank_activations"]]) + ref_acts,
-            "gb_bytes": int(c[CI["gb_bursts"]]) * bb, "readout_bytes": int(c[CI["readout_bursts"]]) * bb,
-            "pim_commands": int(c[CI["commands"]]), "asic_ops": int(c[CI["asic_ops"]]), "fused_into": None,
-        }
-        rows.append(base)
+        a = acc.get(s.row)
+        if a is None:
+            a = acc[s.row] = {"start": span.start, "end": span.end, "pim": 0, "asic": 0, "refreshes": 0, "macs": 0,
+                              "energy": 0.0, "counts": np.zeros(len(COUNTS), np.int64), "acts": 0, "steps": [],
+                              "twin": s.twin}
+        a["start"], a["end"] = min(a["start"], span.start), max(a["end"], span.end)
+        a["pim"] += span.pim_cycles
+        a["asic"] += r.asic_cycles
+        a["refreshes"] += span.refreshes
+        a["macs"] += r.macs
+        a["energy"] += r.energy_pj + ref_acts * sp.act_pj
+        a["counts"] += c
+        a["acts"] += ref_acts
+        a["steps"].append(s.kind if s.kind != "asic" else s.asic[0])
         for other in s.ops[1:]:
-            rows.append({**{k: 0 for k in base}, "op": other, "kind": base["kind"], "unit": s.unit,
-                         "start_cycle": span.start, "end_cycle": span.start, "utilization": 0.0, "energy_pj": 0.0,
-                         "row_hit_rate": 0.0, "memoized_from": None, "layer": s.layer, "fused_into": s.name})
+            fused[other] = s.row
+    rows = []
+    for op in graph.ops:
+        a = acc.get(op.name)
+        if a is None:
+            into = fused.get(op.name)
+            start = acc[into]["start"] if into in acc else 0
+            rows.append({"op": op.name, "kind": str(op.kind), "unit": "pim" if op.is_gemm else "asic",
+                         "start_cycle": start, "end_cycle": start, "cycles": 0, "compute_cycles": 0, "stall_cycles": 0,
+                         "macs": op.macs, "utilization": 0.0, "dram_read_bytes": 0, "dram_write_bytes": 0,
+                         "energy_pj": 0.0, "memoized_from": None, "step": "fused", "fused_into": into,
+                         "pim_cycles": 0, "asic_cycles": 0, "refreshes": 0, "row_hit_rate": 0.0,
+                         "bank_activations": 0, "gb_bytes": 0, "readout_bytes": 0, "pim_commands": 0, "asic_ops": 0})
+            continue
+        c = a["counts"]
+        rows.append({
+            "op": op.name, "kind": str(op.kind), "unit": "pim" if a["pim"] else "asic", "start_cycle": a["start"],
+            "end_cycle": a["end"], "cycles": a["end"] - a["start"], "compute_cycles": a["pim"],
+            "stall_cycles": a["asic"], "macs": op.macs, "utilization": _util(device, a["macs"], a["pim"]),
+            "dram_read_bytes": int(c[CI["mac_bursts"]] + c[CI["read_bursts"]]) * bb,
+            "dram_write_bytes": int(c[CI["write_bursts"]]) * bb, "energy_pj": a["energy"],
+            "memoized_from": a["twin"], "step": "+".join(a["steps"]), "fused_into": None,
+            "pim_cycles": a["pim"], "asic_cycles": a["asic"], "refreshes": a["refreshes"],
+            "row_hit_rate": _hit_rate(c), "bank_activations": int(c[CI["bank_activations"]]) + a["acts"],
+            "gb_bytes": int(c[CI["gb_bursts"]]) * bb, "readout_bytes": int(c[CI["readout_bursts"]]) * bb,
+            "pim_commands": int(c[CI["commands"]]), "asic_ops": int(c[CI["asic_ops"]]),
+        })
     return rows
 
 
@@ -201,7 +230,8 @@ def _result(graph: Graph, spec: PimSpec, device: PimDevice, plan: Plan, runs: li
     if record_events:
         from archsim.hw.dram_pim.timeline import event_table
 
-        events = event_table(device, runs, meta={"arch": sp.name, "model": graph.name})
+        events = event_table(device, runs, meta={"arch": sp.name, "model": graph.name},
+                             generation=tokens is not None)
     else:
         from archsim.engine import EventTable
 

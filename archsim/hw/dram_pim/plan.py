@@ -47,10 +47,17 @@ class Step:
     asic: tuple = ()
     context_dependent: bool = False
     twin: str | None = None  # the layer-0 step with the same shape (reused)
+    row_op: str = ""  # the graph op whose report row carries this step ("": ops[0])
 
     @property
     def name(self) -> str:
         return self.ops[0]
+
+    @property
+    def row(self) -> str:
+        """The graph op this step's time is reported under (the KV write under its score op,
+        sampling under the lm_head)."""
+        return self.row_op or self.ops[0]
 
     @property
     def unit(self) -> str:
@@ -136,7 +143,7 @@ def build_plan(graph: Graph) -> Plan:
         elif kind == OpKind.ATTENTION_SCORE:
             heads, kv_heads, hd = int(op.attr("heads")), int(op.attr("kv_heads")), int(op.attr("k"))
             steps.append(Step("kv_write", (f"layers.{layer}.kv_write",), layer, heads=heads, kv_heads=kv_heads,
-                              head_dim=hd, repeats=batch, context_dependent=True))
+                              head_dim=hd, repeats=batch, context_dependent=True, row_op=op.name))
             steps.append(Step("score", (op.name,), layer, heads=heads, kv_heads=kv_heads, head_dim=hd,
                               repeats=batch, context_dependent=True))
         elif kind == OpKind.ATTENTION_CONTEXT:
@@ -158,7 +165,8 @@ def build_plan(graph: Graph) -> Plan:
                              "attention, softmax, layernorm, elementwise) for a DRAM-PIM device", str(kind))
         i += 1
     last = graph.ops[-1]
-    steps.append(Step("asic", ("sample",), -1, asic=("argmax", int(last.attr("n", 0)) * int(last.attr("m", 1)))))
+    steps.append(Step("asic", ("sample",), -1, asic=("argmax", int(last.attr("n", 0)) * int(last.attr("m", 1))),
+                      row_op=last.name))
     # layer twins: a step of layer i > 0 with layer 0's shape reuses its timing
     layer0 = [s for s in steps if s.layer == 0]
     seen: dict[int, int] = {}
@@ -168,7 +176,7 @@ def build_plan(graph: Graph) -> Plan:
             pos = seen.get(s.layer, 0)
             seen[s.layer] = pos + 1
             if pos < len(layer0) and layer0[pos].key() == s.key():
-                s = Step(**{**s.__dict__, "twin": layer0[pos].name})
+                s = Step(**{**s.__dict__, "twin": layer0[pos].row})
         out.append(s)
     return Plan(steps=out, hidden=int(cfg["hidden_size"]), layers=int(cfg["num_layers"]),
                 heads=int(cfg["num_heads"]), kv_heads=int(cfg["num_kv_heads"]), head_dim=int(cfg["head_dim"]),

@@ -21,7 +21,8 @@ from archsim.hw.dram_pim.device import CI, PimDevice
 from archsim.hw.dram_pim.tokens import TokenRun
 
 
-def event_table(device: PimDevice, tokens: list[TokenRun], *, meta: dict) -> EventTable:
+def event_table(device: PimDevice, tokens: list[TokenRun], *, meta: dict, generation: bool = True) -> EventTable:
+    """Spans named by the graph op each step is reported under (``token[i]`` spans for a generation)."""
     sp = device.spec
     ev = EventTable(clock_hz=sp.standard.clock_hz, meta=meta)
     units = sp.units
@@ -43,13 +44,13 @@ def event_table(device: PimDevice, tokens: list[TokenRun], *, meta: dict) -> Eve
         cols["util"].append(min(1.0, util))
 
     bb = sp.standard.burst_bytes
-    for tok in tokens:
+    for tok in tokens if generation else ():
         add(tok.start, tok.end, "token", f"token[{tok.index}]", "decode_token",
             int(tok.counts[CI["mac_bursts"]]) * bb, tok.macs, 0.0)
     for tok in tokens:
         for sp_ in tok.spans or ():
             s, r = sp_.step, sp_.result
-            name = s.name if len(tokens) == 1 else f"{s.name}@{tok.index}"
+            name = s.row
             pim_end = sp_.start + sp_.pim_cycles
             if r.pim_cycles:
                 macs_scope = r.macs / max(1, sum(1 for c in r.scope_cycles if c))
