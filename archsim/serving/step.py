@@ -46,6 +46,8 @@ ROUTINGS = ("random", "balanced")
 SOFTMAX_OPS = 5
 #: element ops per normalized element (mean/variance or RMS, scale)
 NORM_OPS = 5
+#: up to this many tokens a stage's top-2 routing is drawn token by token (see uniform_counts)
+PER_TOKEN = 4096
 
 
 @dataclass
@@ -138,21 +140,42 @@ class _Block:
         return cls(segs, float(parts.sum()), counts, parts, busy)
 
 
-def _subset_counts(draws: np.ndarray, subsets: np.ndarray, experts: int) -> np.ndarray:
-    """Expert counts from per-subset draws ``(layers, subsets)`` (a bincount, not a matmul)."""
-    L = draws.shape[0]
-    idx = (np.arange(L)[:, None, None] * experts + subsets[None, :, :])          # (L, S, k)
-    w = np.broadcast_to(draws[:, :, None], idx.shape)
-    return np.bincount(idx.ravel(), weights=w.ravel(), minlength=L * experts).reshape(L, experts).astype(np.int64)
-
-
-def uniform_counts(rng: np.random.Generator, tokens: int, experts: int, top_k: int, layers: int) -> np.ndarray:
+def uniform_counts(rng: np.random.Generator, tokens: int, experts: int, top_k: int, layers: int,
+                   subsets: np.ndarray | None = None) -> np.ndarray:
     """Per layer, expert token counts when each token picks ``top_k`` distinct experts uniformly
-    (Duplex Sec. VI, after Switch Transformers [11]): a multinomial over the ``C(E, k)`` expert
-    subsets, so the cost does not grow with the token count."""
-    subsets = np.array(list(combinations(range(experts), top_k)), dtype=np.int64)
-    draws = rng.multinomial(tokens, np.full(len(subsets), 1.0 / len(subsets)), size=layers)  # (L, S)
-    return _subset_counts(draws, subsets, experts)
+    (Duplex Sec. VI, after Switch Transformers [11]); exact in distribution, at a cost that does
+    not grow with the token count:
+
+    * ``k = 1``: a multinomial over the experts;
+    * ``k = 2``: a token's ordered pair is a uniform first expert ``i`` and a uniform second among
+      the other ``E - 1`` (the second drawn from ``E - 1`` and shifted past ``i``): token by token
+      up to ``PER_TOKEN`` tokens, else first picks ``n ~ Mult(T, 1/E)`` and, for each ``i``,
+      second picks ``Mult(n_i, 1/(E-1))`` over the other experts;
+    * otherwise a multinomial over the ``C(E, k)`` subsets (``subsets``, built when not given)."""
+    E, L = experts, layers
+    if top_k == 1:
+        return rng.multinomial(tokens, np.full(E, 1.0 / E), size=L).astype(np.int64)
+    if top_k == 2 and tokens <= PER_TOKEN:
+        first = rng.integers(0, E, size=(L, tokens))
+        second = rng.integers(0, E - 1, size=(L, tokens))
+        second += second >= first
+        base = np.arange(L)[:, None] * E
+        flat = np.concatenate([(first + base).ravel(), (second + base).ravel()])
+        return np.bincount(flat, minlength=L * E).reshape(L, E).astype(np.int64)
+    if top_k == 2:
+        first = rng.multinomial(tokens, np.full(E, 1.0 / E), size=L)                   # (L, E)
+        second = rng.multinomial(first, np.full(E - 1, 1.0 / (E - 1)))                 # (L, E, E-1)
+        out = first.copy()
+        j = np.arange(E - 1)
+        for i in range(E):  # slot j of first expert i is expert j + (j >= i)
+            out[:, np.where(j < i, j, j + 1)] += second[:, i, :]
+        return out.astype(np.int64)
+    if subsets is None:
+        subsets = np.array(list(combinations(range(E), top_k)), dtype=np.int64)
+    draws = rng.multinomial(tokens, np.full(len(subsets), 1.0 / len(subsets)), size=L)  # (L, S)
+    idx = np.arange(L)[:, None, None] * E + subsets[None, :, :]                       # (L, S, k)
+    w = np.broadcast_to(draws[:, :, None], idx.shape)
+    return np.bincount(idx.ravel(), weights=w.ravel(), minlength=L * E).reshape(L, E).astype(np.int64)
 
 
 def balanced_counts(tokens: int, experts: int, top_k: int, layers: int) -> np.ndarray:
@@ -210,9 +233,9 @@ class StepModel:
         self._fixed: dict[int, tuple] = {}
         self._heads: dict[tuple[int, int], _Block] = {}
         self._tables: dict[str, np.ndarray] = {}
-        if dims.experts:
+        self._subsets = None
+        if dims.experts and dims.top_k > 2:
             self._subsets = np.array(list(combinations(range(dims.experts), dims.top_k)), dtype=np.int64)
-            self._subset_p = np.full(len(self._subsets), 1.0 / len(self._subsets))
         self.weights_per_device = plan.weight_bytes_per_device(dims)
         self.kv_per_token = plan.kv_bytes_per_token_per_device(dims)
         if self.weights_per_device >= capacity_bytes:
@@ -239,17 +262,17 @@ class StepModel:
         return self._x(name, ops, read_el * self.b, write_el * self.b)
 
     def _p(self, name: str, flops: float, stream_bytes: float, ways: int, other_read: float = 0.0,
-           write: float = 0.0) -> tuple[Op, np.ndarray]:
-        """A PIM op: ``stream_bytes`` of weights/KV through the bank path, the rest (inputs,
-        partial sums) counted as PIM-path reads and writes."""
+           write: float = 0.0, passes: int = 1) -> tuple[Op, np.ndarray]:
+        """A PIM op: ``passes`` streams of ``stream_bytes`` of weights/KV through the bank path, the
+        rest (inputs, partial sums) counted as PIM-path reads and writes."""
         s = self.pim.stream(stream_bytes, ways)
-        ns = max(flops / self.pim.flops_per_s * 1e9, s.ns)
+        ns = max(flops / self.pim.flops_per_s * 1e9, s.ns * passes)
         c = zeros()
         c[PF] = flops
-        c[PR] = s.reads + other_read / 32.0
+        c[PR] = s.reads * passes + other_read / 32.0
         c[PW] = write / 32.0
-        c[PA] = s.acts
-        c[PREF] = s.refreshes
+        c[PA] = s.acts * passes
+        c[PREF] = s.refreshes * passes
         return Op(name, "pim", ns, flops, stream_bytes + other_read + write), c
 
     def _link(self, name: str, unit: str, ns: float, nbytes: float) -> tuple[Op, np.ndarray]:
@@ -292,7 +315,9 @@ class StepModel:
         x_op, x_c = self._gemm(name, m, k, n, bias)
         if self._allowed("fc"):
             b = self.b
-            p_op, p_c = self._p(name, 2.0 * m * k * n, k * n * b, self.ways, m * k * b * self.pim.stacks, m * n * b)
+            passes = -(-int(m) // self.pim.tokens_per_pass(int(k), b))
+            p_op, p_c = self._p(name, 2.0 * m * k * n, k * n * b, self.ways, m * k * b * self.pim.stacks, m * n * b,
+                                passes)
             if p_op.ns < x_op.ns:
                 return Segment(name, "fc", [p_op]), p_c
         return Segment(name, "fc", [x_op]), x_c
@@ -418,9 +443,10 @@ class StepModel:
             tx = tx + x.ns(c * i, 3 * c * i * b)
         flops = 2.0 * d.ffn_mats * c * h * i
         tab = {"tx": tx, "flops": flops}
-        if self.pim is not None:
+        if self.pim is not None:  # passes over the weights: the input buffer holds so many tokens
+            tab["passes"] = np.ceil(c / self.pim.tokens_per_pass(h, b))
             for w, st in self.exp_stream.items():
-                tab[f"tp{w}"] = np.maximum(flops / self.pim.flops_per_s * 1e9, st.ns)
+                tab[f"tp{w}"] = np.maximum(flops / self.pim.flops_per_s * 1e9, st.ns * tab["passes"])
         for arr in tab.values():
             arr[0] = 0.0  # an expert without tokens is not run (its weights are not read)
         self._tables = tab
@@ -446,7 +472,7 @@ class StepModel:
         S = self.onehot.shape[1]
         w = self.ways
         has_pim = self.pim is not None
-        vals = np.stack([C, a["tx"], a["flops"]] + ([a["tp1"], a[f"tp{w}"]] if has_pim else []))
+        vals = np.stack([C, a["tx"], a["flops"]] + ([a["tp1"], a[f"tp{w}"], a["passes"]] if has_pim else []))
         if self._allowed("moe"):
             sp = vals[[0, 1, 3, 4]] @ self.onehot                     # (4, L, G, S): tokens, xPU, PIM 1/w ways
             order = np.argsort(sp[0], axis=2, kind="stable")         # fewest tokens first
@@ -495,8 +521,9 @@ class StepModel:
         cnt = XpuUnit.counts(float(tot[2].sum() - pim[2].sum()), x_read, x_write)
         if has_pim and n_pim.any():
             cp_tok = float(pim[0].sum())
-            n_w = float(np.where(n_active >= 2, n_pim, 0).sum()) if w != 1 else 0.0
-            n_1 = float(n_pim.sum()) - n_w
+            passes = pim[5]                                           # weight passes per (layer, group)
+            n_w = float(np.where(n_active >= 2, passes, 0).sum()) if w != 1 else 0.0
+            n_1 = float(passes.sum()) - n_w
             s1, sw = self.exp_stream[1], self.exp_stream[w]
             cnt[PF] += float(pim[2].sum())
             cnt[PR] += n_1 * s1.reads + n_w * sw.reads + cp_tok * h * b * stacks / 32.0   # inputs to each stack
@@ -518,8 +545,7 @@ class StepModel:
         d = self.dims
         if self.routing == "balanced" or rng is None:
             return balanced_counts(tokens, d.experts, d.top_k, self.n_moe)
-        draws = rng.multinomial(tokens, self._subset_p, size=self.n_moe)
-        return _subset_counts(draws, self._subsets, d.experts)
+        return uniform_counts(rng, tokens, d.experts, d.top_k, self.n_moe, self._subsets)
 
     def _blocks(self, nb: NodeBatch) -> tuple[_Block, ...]:
         """(before attention, attention, after attention, dense FFN, MoE before/after experts,

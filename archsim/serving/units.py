@@ -118,6 +118,10 @@ class PimUnit(Protocol):
         between ``ways`` bank bundles of each."""
         ...
 
+    def tokens_per_pass(self, k: int, dtype_bytes: int = 2) -> int:
+        """Tokens whose ``k``-element inputs the unit holds at once (a weight pass serves them)."""
+        ...
+
 
 #: One 1 KB HBM row activation: 0.909 nJ (FGDRAM, MICRO'17, Tab. 3, as Duplex's
 #: src/dram/power.h counts it for the GPU and every PIM path alike).

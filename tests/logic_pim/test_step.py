@@ -141,11 +141,19 @@ def test_kv_capacity_per_node():
 
 
 def test_uniform_routing_is_top_k_without_replacement():
-    rng = np.random.default_rng(3)
-    c = uniform_counts(rng, 1000, 8, 2, 50)
-    assert (c.sum(axis=1) == 2000).all() and (c <= 1000).all()
-    assert abs(c.mean() - 250) < 5                        # uniform over experts
-    assert (uniform_counts(np.random.default_rng(3), 1000, 8, 2, 50) == c).all()
+    """Each token picks two distinct experts uniformly: with one token per layer and 4 experts each
+    of the 6 pairs comes up a sixth of the time (token-by-token draws); with many tokens (the
+    two-stage multinomial) every layer routes 2 T picks, none twice to an expert per token."""
+    c = uniform_counts(np.random.default_rng(1), 1, 4, 2, 30000)
+    assert (c.sum(axis=1) == 2).all() and c.max() == 1
+    pairs = np.unique(c, axis=0, return_counts=True)[1]
+    assert len(pairs) == 6 and np.allclose(pairs / 30000, 1 / 6, atol=0.01)
+    big = uniform_counts(np.random.default_rng(3), 5000, 8, 2, 40)
+    assert (big.sum(axis=1) == 10000).all() and (big <= 5000).all()
+    assert abs(big.mean() - 1250) < 10
+    assert (uniform_counts(np.random.default_rng(3), 5000, 8, 2, 40) == big).all()
+    three = uniform_counts(np.random.default_rng(2), 1, 5, 3, 20000)
+    assert (three.sum(axis=1) == 3).all() and three.max() == 1 and np.allclose(three.mean(axis=0), 0.6, atol=0.02)
 
 
 def test_data_parallel_nodes_wait_for_the_slowest():
@@ -157,3 +165,15 @@ def test_data_parallel_nodes_wait_for_the_slowest():
     same = sm.step([NodeBatch.of([2048] * 8), NodeBatch.of([2048] * 8)])
     assert busy.parts_ns["attention"] == pytest.approx(same.parts_ns["attention"])
     assert busy.energy_pj < same.energy_pj
+
+
+def test_input_buffer_limits_tokens_per_weight_pass():
+    """One 1 MB buffer per stack holds the inputs: 2**20 / (4096 x 2 B) = 128 tokens per pass over a
+    Mixtral expert; 300 tokens take 3 passes (each re-reads the weights)."""
+    sm = step_model_for(duplex(), MIX, routing="balanced")
+    assert sm.pim.tokens_per_pass(4096) == 128
+    tab = sm._expert_tables(300)
+    assert tab["passes"][300] == 3 and tab["passes"][128] == 1
+    slice_bytes = 3 * 4096 * 3584 * 2
+    flops = 2 * 3 * 300 * 4096 * 3584
+    assert tab["tp2"][300] == pytest.approx(max(flops / P_P * 1e9, 3 * stream_ns(slice_bytes, 2)))

@@ -10,6 +10,11 @@ pseudo-channels, from the spec and the bank-bundle timing (:mod:`archsim.hw.logi
 
 A stream of ``n`` bytes is spread evenly over the ``stacks x pch_per_stack`` pseudo-channels,
 which work in parallel; its time is one pseudo-channel's stream of ``ceil(n / channels)`` bytes.
+
+On-die buffers: the inputs of a GEMM (``tokens x k`` FP16 values) are held in one of the stack's
+two shared buffers (Duplex Sec. VII-E: two 1 MB buffers, inputs and temporary results), so a pass
+over the weights serves ``buffer / (2 k)`` tokens; more tokens take more passes (each re-reads the
+weights).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ class PimDevice:
     macs_per_stack: int
     refresh: bool
     act_power_limit: bool
+    input_buffer_bytes: int = 2**20
     level: str = "analytic"
 
     @classmethod
@@ -46,7 +52,7 @@ class PimDevice:
         else:
             macs = spec.pim_units_per_stack * spec.pim_macs_per_unit
         return cls(f"{spec.pim_placement}-pim", spec.pim_placement, std, spec.stacks, spec.pch_per_stack, macs,
-                   spec.refresh == "all-bank", spec.pim_act_power_limit, level)
+                   spec.refresh == "all-bank", spec.pim_act_power_limit, spec.pim_shared_buffer_bytes // 2, level)
 
     @property
     def read_class(self) -> str:
@@ -74,6 +80,10 @@ class PimDevice:
     @property
     def channels(self) -> int:
         return self.stacks * self.pch_per_stack
+
+    def tokens_per_pass(self, k: int, dtype_bytes: int = 2) -> int:
+        """Tokens whose ``k``-element inputs fit the input buffer at once (at least 1)."""
+        return max(1, self.input_buffer_bytes // (k * dtype_bytes))
 
     def peak_bytes_per_s(self, ways: int = 2) -> float:
         """Row-hit rate of the device's PIM path (every pseudo-channel)."""
