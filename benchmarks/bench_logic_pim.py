@@ -63,7 +63,7 @@ def bench_speed() -> dict:
     for ways in (1, 2):
         path = bundle.pim_path(std, "logic", ways)
         nbytes = 4 * 2**20
-        secs, ev = timed(lambda p=path: bundle.simulate_stream(std, p, nbytes))
+        secs, ev = timed(lambda p=path, n=nbytes: bundle.simulate_stream(std, p, n))
         cf = bundle.stream_cycles(std, path, nbytes)
         cmds = ev.acts * 2 + ev.reads + ev.refreshes
         out["stream"].append({"ways": ways, "bytes": nbytes, "event_cycles": ev.cycles, "closed_form_cycles": cf.cycles,

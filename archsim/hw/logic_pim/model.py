@@ -67,9 +67,13 @@ def stage_of(graph: Graph, nodes: int) -> list[NodeBatch]:
     return [NodeBatch.of(dec[i], pre[i]) for i in range(nodes)]
 
 
-def _rows_and_events(cost: StepCost, layers: int, record_events: bool) -> tuple[list[dict], EventTable]:
+def _rows_and_events(cost: StepCost, sm: StepModel, record_events: bool) -> tuple[list[dict], EventTable]:
     """Op rows and events of the recorded stage: segments one after another, the units of a
-    segment in parallel, ops of one unit in sequence."""
+    segment in parallel, ops of one unit in sequence. ``util``: FLOPs over the unit's peak for
+    the xPU and the PIM, bytes over the link bandwidth for NVLink and InfiniBand."""
+    layers = sm.dims.layers
+    peak = {"xpu": sm.xpu.flops_per_s, "pim": sm.pim.flops_per_s if sm.pim is not None else 1.0,
+            "nvlink": sm.links.nvlink_bytes_per_s, "ib": sm.links.ib_bytes_per_s}
     events = EventTable(clock_hz=1e9, meta={"time_unit": "1 cycle = 1 ns", "device": "critical device"})
     rows: list[dict] = []
     first: dict[tuple[int, str], str] = {}
@@ -85,12 +89,14 @@ def _rows_and_events(cost: StepCost, layers: int, record_events: bool) -> tuple[
             key = (id(seg), op.name)
             s_c, e_c = math.floor(start), math.floor(end)
             kind = "comm" if op.unit in ("nvlink", "ib") else "compute"
+            work = op.nbytes if kind == "comm" else op.flops
+            util = min(1.0, work / (peak[op.unit] * op.ns * 1e-9)) if op.ns > 0 else 0.0
             if record_events and e_c > s_c:
                 events.append(s_c, e_c, op.unit, name, kind, bytes=int(op.nbytes), macs=int(op.flops // 2),
-                              util=1.0)
+                              util=util)
             rows.append({"op": name, "kind": seg.cls, "unit": op.unit, "start_cycle": s_c, "end_cycle": e_c,
                          "cycles": e_c - s_c, "compute_cycles": e_c - s_c, "stall_cycles": 0,
-                         "macs": int(op.flops // 2), "utilization": 0.0, "dram_read_bytes": int(op.nbytes),
+                         "macs": int(op.flops // 2), "utilization": util, "dram_read_bytes": int(op.nbytes),
                          "dram_write_bytes": 0, "energy_pj": 0.0, "memoized_from": first.get(key),
                          "time_ns": op.ns, "layer": layer})
             first.setdefault(key, name)
@@ -116,7 +122,7 @@ def simulate(graph: Graph, spec: DuplexSpec, *, level: str = "event", seed: int 
     if dims.experts:
         ec = np.asarray(graph.params["expert_tokens"], dtype=np.int64)
     cost = sm.step(nodes, expert_counts=ec, record=True)
-    rows, events = _rows_and_events(cost, dims.layers, record_events)
+    rows, events = _rows_and_events(cost, sm, record_events)
     actions = to_action_counts(cost.counts, sm.pim_class, sm.pim_mac)
     total_pj, by_comp, unpriced = sm.table.price(actions)
     p = graph.params
