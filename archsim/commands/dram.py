@@ -7,18 +7,10 @@ import json
 import sys
 from pathlib import Path
 
+from archsim.argtypes import positive_int
+
 NAME = "dram"
 HELP = "replay a DRAM trace through the DRAM timing model; list DRAM standards"
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,17 +24,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="dramsim3: '<hex addr> READ|WRITE <cycle>'; ramulator: 'LD|ST <addr>' (default: detected)")
     r.add_argument("--mapping", help="address mapping, MSB to LSB: RoBaRaCoCh (default), Ro:Ba:Bg:Ra:Co:Ch, "
                                      "rochrababgco, bg-interleave, MOP4CLXOR; +xor for a bank XOR hash")
-    r.add_argument("--channels", type=_positive_int, help="channels (a power of two; default: the standard's)")
+    r.add_argument("--channels", type=positive_int, help="channels (a power of two; default: the standard's)")
     r.add_argument("--level", choices=("event", "cycle"), default="event",
                    help="event: fast controller (default); cycle: cycle-stepped reference (small traces)")
     r.add_argument("--refresh", choices=("all-bank", "per-bank", "none"), default="all-bank", help="refresh mode")
     r.add_argument("--row-policy", choices=("open", "closed"), default="open", help="row-buffer policy")
-    r.add_argument("--closed-cap", type=_positive_int, default=1,
+    r.add_argument("--closed-cap", type=positive_int, default=1,
                    help="closed policy: column accesses before a row is closed (default 1)")
-    r.add_argument("--read-buffer", type=_positive_int, default=32, help="read buffer entries per channel")
-    r.add_argument("--write-buffer", type=_positive_int, default=32, help="write buffer entries per channel")
-    r.add_argument("--request-bytes", type=_positive_int, default=64, help="bytes per trace request (default 64)")
-    r.add_argument("--accepts-per-cycle", type=_positive_int, default=4,
+    r.add_argument("--read-buffer", type=positive_int, default=32, help="read buffer entries per channel")
+    r.add_argument("--write-buffer", type=positive_int, default=32, help="write buffer entries per channel")
+    r.add_argument("--request-bytes", type=positive_int, default=64, help="bytes per trace request (default 64)")
+    r.add_argument("--accepts-per-cycle", type=positive_int, default=4,
                    help="requests accepted per memory cycle (default 4)")
     r.add_argument("--format", choices=("table", "json"), default="table", help="stdout format")
     r.add_argument("--out", type=Path, help="directory for report.json (and commands.csv, timeline.perfetto.json "

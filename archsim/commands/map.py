@@ -6,20 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from archsim.argtypes import positive_int
 from archsim.errors import InputError
 
 NAME = "map"
 HELP = "optimise schedule, scratchpad addresses and spills of a workload (ILP, COSMA) and write a mapping file"
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
 
 
 def _seconds(text: str) -> float:
@@ -56,18 +47,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="stop a solve within this fraction of its bound (default 0: prove optimality)")
     p.add_argument("--method", choices=("auto", "joint", "divide"), default="auto",
                    help="joint (whole-graph model), divide (divide and conquer) or auto (default)")
-    p.add_argument("--segment-ops", type=_positive_int, default=None, help="ops per divide-and-conquer segment")
-    p.add_argument("--align-bytes", type=_positive_int, default=1, help="address alignment in bytes (default 1)")
+    p.add_argument("--segment-ops", type=positive_int, default=None, help="ops per divide-and-conquer segment")
+    p.add_argument("--align-bytes", type=positive_int, default=1, help="address alignment in bytes (default 1)")
     p.add_argument("--activations-only", action="store_true",
                    help="leave weights out of the scratchpad (COSMA's activations-only setting)")
     p.add_argument("--no-peak", action="store_true", help="do not minimise the peak (secondary objective)")
     p.add_argument("--seed", type=int, default=0, help="solver seed (default 0)")
-    p.add_argument("--workers", type=_positive_int, default=1,
+    p.add_argument("--workers", type=positive_int, default=1,
                    help="solver threads; more than 1 needs --nondeterministic (default 1)")
     p.add_argument("--nondeterministic", action="store_true",
                    help="wall-clock time limits and racing --workers (not reproducible)")
-    p.add_argument("--batch", type=_positive_int, help="batch size")
-    p.add_argument("--seq-len", type=_positive_int, help="LLM sequence / context length")
+    p.add_argument("--batch", type=positive_int, help="batch size")
+    p.add_argument("--seq-len", type=positive_int, help="LLM sequence / context length")
     p.add_argument("--phase", choices=("prefill", "decode"), help="LLM phase")
     p.add_argument("--dtype", help="override the workload dtype (int8, fp16, bf16, fp32)")
     p.add_argument("--out", type=Path, help="mapping file to write (e.g. mappings/resnet18.json)")

@@ -19,20 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from archsim.argtypes import nonneg_int
 from archsim.errors import InputError
 
 NAME = "quantize"
 HELP = "quantize a .npy tensor to a number format; report MSE, SQNR and bits per element"
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return v
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -40,13 +31,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", required=True, dest="fmt",
                    help="number format: int4, int8, int4-asym, fp4, fp3, fp3-er, fp3-ea, fp4-er, fp4-ea, bitmod-fp3, "
                    "bitmod-fp4, bfp12, bfp16, mxint8, mxfp4, fp16, ...")
-    p.add_argument("--block", type=_nonneg_int, help="block size of block formats (16, 32, 64, 128)")
-    p.add_argument("--group", type=_nonneg_int, help="group size of group-scaled formats (0: one per row)")
+    p.add_argument("--block", type=nonneg_int, help="block size of block formats (16, 32, 64, 128)")
+    p.add_argument("--group", type=nonneg_int, help="group size of group-scaled formats (0: one per row)")
     p.add_argument("--scale-format", choices=("fp16", "fp32", "uint8"), help="group scale storage")
     p.add_argument("--rounding", choices=("even", "nearest"), help="tie rule of block formats")
     p.add_argument("--axis", type=int, default=-1, help="axis the groups/blocks run along (default -1)")
     p.add_argument("--sort-channels", action="store_true", help="K-sort the channels on --axis by norm first")
-    p.add_argument("--head-dim", type=_nonneg_int, help="sort within heads of this many channels")
+    p.add_argument("--head-dim", type=nonneg_int, help="sort within heads of this many channels")
     p.add_argument("--rope", action="store_true", help="keep rotary pairs (i, i + head_dim/2) together")
     p.add_argument("--out", type=Path, help="write the dequantized array here (.npy)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -7,20 +7,11 @@ import sys
 from pathlib import Path
 
 from archsim.arch.registry import plugins
+from archsim.argtypes import positive_int
 from archsim.errors import InputError
 
 NAME = "run"
 HELP = "simulate a workload on an architecture"
-
-
-def positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
 
 
 def add_arguments(r: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from archsim.commands.run import positive_int
+from archsim.argtypes import positive_int
 
 NAME = "sweep"
 HELP = "run or resume a design-space sweep (SPEC.yaml) into a result store"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
+from archsim.argtypes import positive_int
 from archsim.errors import InputError
 from archsim.workload.graph import Graph, Op, OpKind, Tensor
 
@@ -27,16 +28,7 @@ def add_tokens_argument(group: argparse._ArgumentGroup) -> None:
     if "--tokens" in group._option_string_actions:  # shared with the parser and its other groups
         return
 
-    def positive(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-        if v <= 0:
-            raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-        return v
-
-    group.add_argument("--tokens", type=positive, help="generate N tokens one by one with a growing KV cache "
+    group.add_argument("--tokens", type=positive_int, help="generate N tokens one by one with a growing KV cache "
                        "(decode; --seq-len is the first token's context, default 1)")
 
 

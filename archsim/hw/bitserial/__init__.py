@@ -7,36 +7,17 @@ from __future__ import annotations
 import argparse
 
 from archsim.arch.registry import ArchPlugin
+from archsim.argtypes import positive_float, positive_int
 from archsim.hw.bitserial.spec import CONVENTIONS, BitSerialSpec
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return v
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
 
 
 def _run_arguments(g: argparse._ArgumentGroup) -> None:
     g.add_argument("--weight-format", help="weight number format (bitmod: bitmod-fp4, bitmod-fp3, fp4-er, fp3-ea, "
                    "int8, int6, int4, ...; see archsim.numerics)")
-    g.add_argument("--weight-bits", type=_positive_float, help="stored bits per weight, overriding the format's "
+    g.add_argument("--weight-bits", type=positive_float, help="stored bits per weight, overriding the format's "
                    "(mixed-precision baselines, e.g. ANT 5.25)")
     g.add_argument("--kv-format", help="KV-cache format (int8, fp16, bfp12, bfp16, mxint8, ...)")
-    g.add_argument("--kv-block", type=_positive_int, help="block/group size of the KV-cache format")
+    g.add_argument("--kv-block", type=positive_int, help="block/group size of the KV-cache format")
     g.add_argument("--sort-channels", action="store_true", help="K-sort: key channels sorted by norm at compile time")
     g.add_argument("--bitserial-convention", choices=CONVENTIONS,
                    help="physical (default) or bitmod-sim (the BitMoD artifact's published numbers)")

@@ -14,27 +14,18 @@ from __future__ import annotations
 import argparse
 
 from archsim.arch.registry import ArchPlugin
+from archsim.argtypes import positive_int
 from archsim.hw.dram_pim.spec import REFRESH, PimSpec
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
 
 
 def _run_arguments(g: argparse._ArgumentGroup) -> None:
     from archsim.workload.generation import add_tokens_argument
 
     add_tokens_argument(g)
-    g.add_argument("--pim-channels", type=_positive_int, help="DRAM channels of the PIM device")
-    g.add_argument("--pim-lanes", type=_positive_int, help="MAC lanes per PIM unit")
-    g.add_argument("--nccdab", type=_positive_int, help="all-bank MAC interval in DRAM cycles (power limit)")
-    g.add_argument("--asic-clock-hz", type=_positive_int, help="clock of the PIM device's ASIC")
+    g.add_argument("--pim-channels", type=positive_int, help="DRAM channels of the PIM device")
+    g.add_argument("--pim-lanes", type=positive_int, help="MAC lanes per PIM unit")
+    g.add_argument("--nccdab", type=positive_int, help="all-bank MAC interval in DRAM cycles (power limit)")
+    g.add_argument("--asic-clock-hz", type=positive_int, help="clock of the PIM device's ASIC")
     g.add_argument("--pim-refresh", choices=REFRESH, help="all-bank refresh or none")
 
 
