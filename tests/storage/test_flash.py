@@ -85,6 +85,30 @@ def test_internal_bandwidth_beats_the_drive_pcie_link():
     assert over_pcie / internal == pytest.approx(1.6, rel=2e-3)
 
 
+def test_back_to_back_batches_stream_through_per_die_queues():
+    """With per-die queues the array does not drain between batches: the second of two batches
+    of 128 pages (2 die-bound rounds) is ready one occupancy (2 (tR + x)) after the first batch
+    started plus its own latency (2 tR + 9x): 4 tR + 11x, the end of the 256-page stream in the
+    page-level reference; a draining array takes 2 (2 tR + 9x)."""
+    s = spec()
+    occ = flash.read_occupancy_s(s, 128) * 10**9
+    assert occ == 2 * (T_R + X)
+    stream = flash_batch_reference(256, 8, 8, 1, t_read=T_R, transfer=X)
+    assert occ + read_ns(s, 128) == stream == 4 * T_R + 11 * X
+    assert 2 * read_ns(s, 128) == 4 * T_R + 18 * X
+    # bus-bound (2 planes): a 256-page batch occupies each bus 32x; two end at tR + 64x
+    s2 = spec(flash_planes_per_die=2)
+    assert flash.read_occupancy_s(s2, 256) * 10**9 + read_ns(s2, 256) == T_R + 64 * X == flash_batch_reference(
+        512, 8, 8, 2, t_read=T_R, transfer=X)
+
+
+def test_occupancy_is_the_streaming_rate():
+    for kw in ({}, {"flash_planes_per_die": 2}):
+        s = spec(**kw)
+        n = 1000
+        assert float(n * 4096 / flash.read_occupancy_s(s, n)) == pytest.approx(flash.streaming_read_bytes_per_s(s))
+
+
 @settings(max_examples=200, deadline=None)
 @given(n=st.integers(0, 300), c=st.integers(1, 4), d=st.integers(1, 5), p=st.integers(1, 3),
        t_r=st.integers(0, 50), x=st.integers(1, 20), program=st.booleans())

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from archsim.api import resolve_arch, run
+from archsim.hw.storage.engine import dense_closed_form_ns
 from archsim.hw.xpu.model import op_time_ns
 from archsim.report.json_report import render_report_json
 from archsim.workload import load_workload
@@ -18,15 +19,8 @@ def gpu_ns(ops, names):
     return math.ceil(sum(op_time_ns(o, gpu)[0] for o in ops if re.match(names, o.name)))
 
 
-def test_instinfer_step_by_hand():
-    g = load_workload("opt-125m", phase="decode", batch=2, seq_len=100)
-    res = run(resolve_arch("instinfer").replace(micro_batches=1), g, level="analytic")
+def _instinfer_step_by_hand(res, g, attention, kv_access):
     ops = g.ops
-    # attention on the drive: 2 seqs x 12 heads = 24 tasks; a page holds 4096 / (64 x 2) = 32 tokens,
-    # so a task reads 2 x floor(99/32) = 6 pages, one per channel -> F = tR + x = 35760 + 2925.71
-    # -> 38686 ns; C = 4 x 100 x 64 / 13.3e9 + 100 / 15.1e6 = 1924.81 + 6622.52 -> 8548 ns;
-    # 2 kernels, C < F: flash-bound, 24 F + C
-    attention = 24 * 38686 + 8548
     down = math.ceil(2 * (12 + 24) * 64 * 2 / 7e9 * 1e9)  # q, k, v of 2 seqs: 9216 B -> 1317 ns
     up = math.ceil(2 * 12 * 64 * 2 / 7e9 * 1e9)  # 3072 B -> 439 ns
     assert (down, up) == (1317, 439)
@@ -37,13 +31,42 @@ def test_instinfer_step_by_hand():
         step += gpu_ns(ops, rf"layers\.{i}\.(attn\.o_proj|attn_add|mlp)")
     assert res.totals["per_token_latency_ns"] == step
     assert res.totals["tokens_per_s"] == pytest.approx(2 / (step * 1e-9))
-    assert res.totals["breakdown_ns"]["kv_access"] == 12 * 24 * 38686
+    assert res.totals["breakdown_ns"]["kv_access"] == 12 * kv_access
     assert res.totals["breakdown_ns"]["transfers"] == 12 * (down + up)
     assert res.totals["pcie_bytes"] == 12 * (9216 + 3072)
     assert res.totals["flash_pages_read"] == 12 * 24 * 6
     assert sum(res.totals["breakdown_ns"].values()) == step
     # the engine's GeMV work (2 x 100 x 64 MACs per task) equals the graph's attention MACs
     assert res.totals["macs"] == g.total_macs
+
+
+# opt-125m, batch 2, context 100: 2 seqs x 12 heads = 24 tasks; a page holds 4096 / (64 x 2) = 32
+# tokens, so a task reads 2 x floor(99/32) = 6 pages, one per channel -> latency F = tR + x =
+# 35760 + 2925.71 -> 38686 ns; C = 4 x 100 x 64 / 13.3e9 + 100 / 15.1e6 = 1924.81 + 6622.52 -> 8548 ns.
+F, C = 38686, 8548
+
+
+def test_instinfer_step_by_hand_serial_engine():
+    """The engine without overlap (one buffer per kernel, the array drains between batches): two
+    kernels, C < F, flash-bound: 24 F + C."""
+    g = load_workload("opt-125m", phase="decode", batch=2, seq_len=100)
+    spec = resolve_arch("instinfer").replace(micro_batches=1, engine_task_buffers=1, flash_queueing="batch")
+    res = run(spec, g, level="analytic")
+    _instinfer_step_by_hand(res, g, 24 * F + C, 24 * F)
+
+
+def test_instinfer_step_by_hand_double_buffered():
+    """The preset's engine: two buffers per kernel, per-die flash queues. A 6-page batch occupies
+    the array 6 / 8 channels x (tR + x) / 8 dies = 3626.8 -> S = 3627 ns, but its latency is
+    F = 38686: with K B = 4 fetches in flight each buffer cycles F + C per task. Task 1's buffer
+    (kernel 1) starts one occupancy after task 0 and carries tasks 1, 5, ..., 21 (6 cycles), then
+    kernel 1 computes task 23 after task 21: S + 6 (F + C) + C."""
+    g = load_workload("opt-125m", phase="decode", batch=2, seq_len=100)
+    res = run(resolve_arch("instinfer").replace(micro_batches=1), g, level="analytic")
+    s = 3627
+    attention = s + 6 * (F + C) + C
+    assert attention == dense_closed_form_ns(24, 2, F, C, s, 2) == 295579
+    _instinfer_step_by_hand(res, g, attention, 24 * s)
 
 
 def test_flexgen_step_by_hand():
@@ -72,7 +95,8 @@ def test_flexgen_step_by_hand():
 
 
 @pytest.mark.parametrize("kw", [{}, {"drives": 3}, {"sparse": True}, {"drives": 2, "sparse": True},
-                                {"drives": 2, "drive_split": "batch"}])
+                                {"drives": 2, "drive_split": "batch"},
+                                {"sparse": True, "engine_task_buffers": 1, "flash_queueing": "batch"}])
 def test_instinfer_event_equals_analytic_without_micro_batches(kw):
     g = load_workload("opt-125m", phase="decode", batch=6, seq_len=1024)
     spec = resolve_arch("instinfer").replace(micro_batches=1, **kw)

@@ -91,6 +91,28 @@ def program_batch_s(spec: StorageSpec, n_pages: int) -> Fraction:
                                      page_transfer_s(spec))) + t_p
 
 
+def read_occupancy_s(spec: StorageSpec, n_pages: int, *, transfer_s: Fraction | None = None) -> Fraction:
+    """Seconds (exact) a batch of ``n_pages`` reads occupies an array that is already streaming:
+    its pages' share of the channels at the array's streaming rate, ``(n / C) max(x, (tR + P x) /
+    (D P))`` (each channel moves a page per bus time ``x`` or, die-bound, ``D P`` pages per
+    ``tR + P x``).
+
+    This is the time between batches when the flash controller keeps a queue of page reads per
+    die instead of draining the array between batches: NVMeVirt, which the paper's CSD runs on,
+    starts every page read at ``max(die available, command issued)`` (``ssd_advance_nand``:
+    ``nand_stime = max(lun->next_lun_avail_time, cmd->stime)``, snu-csl/nvmevirt ``ssd.c``), so
+    a command's reads begin on each die as soon as that die is free. For batches that fill whole
+    rounds the result is exact: two back-to-back batches of ``D C`` pages end at
+    ``occupancy + read_batch_s``, as the page-level reference of the concatenated stream
+    (``tests/storage/test_flash.py``)."""
+    if n_pages <= 0:
+        return Fraction(0)
+    x = page_transfer_s(spec) if transfer_s is None else transfer_s
+    t_r = Fraction(spec.flash_read_ns, 10**9)
+    d, p = spec.flash_dies_per_channel, spec.flash_planes_per_die
+    return Fraction(n_pages, spec.flash_channels) * max(x, (t_r + p * x) / (d * p))
+
+
 def streaming_read_bytes_per_s(spec: StorageSpec) -> float:
     """Long-run read bandwidth of the array: each channel moves ``min(bus rate, D P page / (tR +
     P x))`` (bus-bound or die-bound)."""

@@ -103,7 +103,7 @@ def plan(spec: StorageSpec, shape: DecodeShape, work: GpuWork, pr: Prices) -> Pl
         drives = []
         for share in drive_shares(spec, shape, seqs):
             if share.tasks not in cache:
-                cache[share.tasks] = run_tasks(share.tasks, spec.engine_kernels, task.phases)
+                cache[share.tasks] = run_tasks(share.tasks, spec.engine_kernels, task.phases, spec.engine_task_buffers)
             q_heads = share.kv_heads * shape.group
             down = share.sequences * (q_heads + 2 * share.kv_heads) * shape.row_bytes
             up = share.sequences * q_heads * shape.row_bytes

@@ -224,6 +224,7 @@ def _instinfer_totals(spec: StorageSpec, shape: DecodeShape, p: instinfer.Plan) 
         "flash_streaming_bytes_per_s": flash.streaming_read_bytes_per_s(spec) * spec.drives,
         "drive_pcie_bytes_per_s": spec.drive_pcie_bytes_per_s * spec.drives,
         "task_flash_ns": p.task.flash_ns,
+        "task_flash_occupancy_ns": p.task.flash_occupancy_ns,
         "task_compute_ns": p.task.compute_ns,
         "task_flash_pages": p.task.flash_pages,
         "drive_attention_ns": [d.attention.makespan_ns for d in drives],

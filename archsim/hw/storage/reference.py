@@ -52,29 +52,41 @@ def flash_batch_reference(n_pages: int, channels: int, dies: int, planes: int, *
     return end
 
 
-def engine_reference(n_tasks: int, kernels: int, phases: Sequence[tuple[str, int]]) -> int:
-    """Makespan of ``n_tasks`` identical tasks on ``kernels`` kernels sharing one FIFO flash
-    server; a task's ``phases`` (``("flash" | "compute", ns)``) run in order."""
-    heap: list[tuple[int, int, int]] = []  # (time, kernel, phase index)
+def engine_reference(n_tasks: int, kernels: int, phases: Sequence[tuple], buffers: int = 1) -> int:
+    """Makespan of ``n_tasks`` identical tasks on ``kernels`` kernels of ``buffers`` task buffers
+    each, sharing one FIFO flash server; a task's ``phases`` (``("compute", ns)``, ``("flash",
+    latency)`` or ``("flash", latency, occupancy)``) run in order. A flash batch starts when
+    issued and the array has accepted the previous batch (``occupancy`` after that one started;
+    default: its latency, i.e. the array drains between batches); a compute phase waits for its
+    kernel. Tasks start on the slots in slot-major order; events in (time, task) order."""
+    norm = []
+    for ph in phases:
+        occ = ph[2] if len(ph) > 2 else ph[1]
+        norm.append((ph[0], ph[1], occ))
+    heap: list[tuple[int, int, int, int, int]] = []  # (time, task, kernel, slot, phase index)
     started = 0
-    for k in range(min(kernels, n_tasks)):
-        heapq.heappush(heap, (0, k, 0))
-        started += 1
-    flash_free = 0
+    for b in range(buffers):
+        for k in range(kernels):
+            if started < n_tasks:
+                heapq.heappush(heap, (0, started, k, b, 0))
+                started += 1
+    flash_next = 0
+    kernel_free = [0] * kernels
     end = 0
     while heap:
-        t, k, p = heapq.heappop(heap)
-        if p == len(phases):
+        t, i, k, b, p = heapq.heappop(heap)
+        if p == len(norm):
             end = max(end, t)
             if started < n_tasks:
+                heapq.heappush(heap, (t, started, k, b, 0))
                 started += 1
-                heapq.heappush(heap, (t, k, 0))
             continue
-        kind, dur = phases[p]
+        kind, dur, occ = norm[p]
         if kind == "flash":
-            start = max(t, flash_free)
-            flash_free = start + dur
-            heapq.heappush(heap, (flash_free, k, p + 1))
+            start = max(t, flash_next)
+            flash_next = start + occ
         else:
-            heapq.heappush(heap, (t + dur, k, p + 1))
+            start = max(t, kernel_free[k])
+            kernel_free[k] = start + dur
+        heapq.heappush(heap, (start + dur, i, k, b, p + 1))
     return end

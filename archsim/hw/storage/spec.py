@@ -29,6 +29,7 @@ SYSTEMS = ("instinfer", "flexgen")
 DRIVE_SPLITS = ("heads", "batch")
 KV_LOCATIONS = ("ssd", "host")
 KV_PATHS = ("bounce", "gds")
+FLASH_QUEUEING = ("per_die", "batch")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,10 @@ class StorageSpec:
       planes; ``flash_page_bytes`` pages; ``flash_read_ns`` (tR) per (multi-plane) page read,
       ``flash_program_ns`` (tPROG) per program; ``flash_channel_bytes_per_s`` per channel bus.
       A die stays busy until its data has left over the channel (NVMeVirt's semantics).
+      ``flash_queueing``: ``per_die`` (the controller keeps a queue of page reads per die, so a
+      batch's reads start on each die as soon as it is free and the array streams across
+      batches; NVMeVirt's ``ssd_advance_nand``) or ``batch`` (one page batch at a time, the dies
+      drain between batches).
     * KV layout: token-indexed pages (``flash_page_bytes`` of one head: 16 tokens x 128 dims x
       FP16 for OPT); with ``sparse`` a second, channel-indexed copy of K with
       ``sparse_channels_per_page`` head dimensions per page.
@@ -53,6 +58,9 @@ class StorageSpec:
       a softmax unit of ``engine_softmax_elements_per_s``; an arg-top-k unit of
       ``engine_argtopk_elements_per_s``; one filter per flash channel of
       ``engine_filter_bytes_per_s`` (sparse channel extraction, inline with the channel bus).
+      ``engine_task_buffers`` task buffers per kernel: 1 = a kernel fetches its task's pages,
+      then computes (no overlap); 2 = double buffering, the next task's pages are fetched while
+      the kernel computes the current one.
     * sparse (SparQ-style, InstInfer's SparF): ``sparse_channel_fraction`` of the head
       dimensions (r/d) and ``sparse_token_fraction`` of the tokens (k/S) are fetched; the top-k
       tokens come in blocks of ``sparse_block_tokens`` consecutive tokens (1: scattered tokens;
@@ -89,10 +97,12 @@ class StorageSpec:
     flash_read_ns: int = at_least(35760, 0)
     flash_program_ns: int = at_least(185000, 0)
     flash_channel_bytes_per_s: float = at_least(1.4e9, 1.0)
+    flash_queueing: str = choice("per_die", FLASH_QUEUEING)
     flash_read_pj_per_page: float = at_least(0.0, 0.0)
     flash_program_pj_per_page: float = at_least(0.0, 0.0)
     # in-storage attention engine
     engine_kernels: int = at_least(2, 1)
+    engine_task_buffers: int = at_least(2, 1)
     engine_gemv_flops: float = at_least(13.3e9, 1.0)
     engine_softmax_elements_per_s: float = at_least(15.1e6, 1.0)
     engine_argtopk_elements_per_s: float = at_least(285e6, 1.0)

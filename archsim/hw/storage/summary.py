@@ -38,7 +38,8 @@ def summary_text(result: RunResult) -> str:
     if sysname == "instinfer":
         lines.append(f"flash: internal peak {t['flash_internal_peak_bytes_per_s'] / 1e9:,.1f} GB/s, streaming "
                      f"{t['flash_streaming_bytes_per_s'] / 1e9:,.2f} GB/s vs PCIe {t['drive_pcie_bytes_per_s'] / 1e9:,.1f} "
-                     f"GB/s; one task: {t['task_flash_pages']} pages in {_t(t['task_flash_ns'])}, compute "
+                     f"GB/s; one task: {t['task_flash_pages']} pages in {_t(t['task_flash_ns'])} (array occupied "
+                     f"{_t(t['task_flash_occupancy_ns'])}), compute "
                      f"{_t(t['task_compute_ns'])}\n")
     lines.append(f"energy {t['energy_pj'] / 1e12:,.3f} J per step, {t['energy_per_token_pj'] / 1e9:,.3f} mJ per token\n")
     cols = result.events.columns()
