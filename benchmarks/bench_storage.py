@@ -7,7 +7,8 @@ level; the flash closed form against the page-level reference on one 4,096-page 
 
 Validation (about ten minutes): OPT-13B with input/output 1024/1024 (InstInfer Sec. VI-A) over
 batch sizes, FlexGen vs InstInfer dense and sparse, 2 and 20 drives, the KV-access share, and
-sensitivities (FlexGen's host read bandwidth, scattered sparse tokens, a bus-bound flash array).
+sensitivities (FlexGen's host read bandwidth, scattered sparse tokens, a bus-bound flash array, the
+serial engine without overlap: one buffer per kernel and/or a flash array that drains between batches).
 
 Run: ``python benchmarks/bench_storage.py [--repeat N] [--json FILE] [--validate]``.
 """
@@ -125,6 +126,12 @@ def validate() -> dict:
     runs.append(_gen("instinfer", batch=256, sparse=True, sparse_block_tokens=1))
     runs.append(_gen("instinfer", batch=64, flash_planes_per_die=2))
     runs.append(_gen("instinfer", batch=256, flash_planes_per_die=2, sparse=True))
+    serial = {"engine_task_buffers": 1, "flash_queueing": "batch"}  # the engine without overlap
+    runs.append(_gen("instinfer", batch=64, **serial))
+    runs.append(_gen("instinfer", batch=256, sparse=True, **serial))
+    runs.append(_gen("instinfer", batch=64, engine_task_buffers=1))
+    runs.append(_gen("instinfer", batch=64, flash_queueing="batch"))
+    runs.append(_gen("instinfer", batch=256, drives=20, **serial))
     with tempfile.TemporaryDirectory() as tmp:
         gpu2 = _gpu_yaml(Path(tmp), 2)
         for arch, kw in (("flexgen", {}), ("instinfer", {}), ("instinfer", {"sparse": True})):
