@@ -28,6 +28,7 @@ from archsim.hw.bitserial import artifact, physical
 from archsim.hw.bitserial.event import BitSerialMachine
 from archsim.hw.bitserial.hwformats import HwFormat, kv_hw_format, weight_hw_format
 from archsim.hw.bitserial.spec import BitSerialSpec
+from archsim.hw.link import vector_events
 from archsim.results import RunResult
 from archsim.workload.graph import Graph, Op
 
@@ -185,18 +186,7 @@ def _physical_vector(op: Op, spec: BitSerialSpec, level: str, record: bool, wfmt
         cycles = machine.now
         events = machine.sim.events
     else:
-        events = EventTable(spec.clock_hz)
-        if record:
-            bw = physical.link_bandwidth(spec)
-            occ_w = int(physical.write_cycles(np.asarray([write_b]), bw)[0])
-            occ_r = int(physical.read_cycles(np.asarray([read_b]), bw, 0)[0])
-            if comp:
-                events.append(0, comp, "vector", op.name, "compute", util=ops / (comp * spec.vector_lanes))
-            if write_b:
-                events.append(0, occ_w, "dram", op.name, "dram_write", bytes=write_b, util=write_b / (occ_w * float(bw)))
-            if read_b:
-                events.append(occ_w, occ_w + occ_r, "dram", op.name, "dram_read", bytes=read_b,
-                              util=read_b / (occ_r * float(bw)))
+        events = vector_events(op.name, comp, ops, read_b, write_b, spec) if record else EventTable(spec.clock_hz)
     a = ActionCounts()
     a.add("bitserial.vector", "vector", "op", ops)
     a.add("dram", "dram", "read_bytes", read_b)

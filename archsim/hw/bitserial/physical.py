@@ -49,6 +49,7 @@ import numpy as np
 from archsim.errors import InputError
 from archsim.hw.bitserial.hwformats import HwFormat, kv_hw_format, weight_hw_format
 from archsim.hw.bitserial.spec import BitSerialSpec
+from archsim.hw.link import link_bandwidth, read_cycles, vector_cycles, write_cycles  # noqa: F401 (re-exported)
 from archsim.workload.graph import CONV_KINDS, Op, OpKind, Tensor
 
 ATTENTION_KINDS = (OpKind.ATTENTION_SCORE, OpKind.ATTENTION_CONTEXT)
@@ -74,19 +75,6 @@ class GemmJob:
     @property
     def macs(self) -> int:
         return self.count * self.m * self.n * self.k
-
-
-def link_bandwidth(spec: BitSerialSpec) -> Fraction:
-    return Fraction(spec.dram_bytes_per_cycle).limit_denominator(1 << 20)
-
-
-def read_cycles(nbytes: np.ndarray, bw: Fraction, latency: int) -> np.ndarray:
-    occ = -((-np.asarray(nbytes, np.int64) * bw.denominator) // bw.numerator)
-    return np.where(np.asarray(nbytes) > 0, occ + latency, 0)
-
-
-def write_cycles(nbytes: np.ndarray, bw: Fraction) -> np.ndarray:
-    return -((-np.asarray(nbytes, np.int64) * bw.denominator) // bw.numerator)
 
 
 # -- bytes of tensors ------------------------------------------------------------------------------
@@ -333,13 +321,3 @@ def timing(sched: Schedule, spec: BitSerialSpec) -> Timing:
     prologue, epilogue = int(occ_r[0]), int(occ_w[-1]) if n else 0
     starts = prologue + np.concatenate([[0], np.cumsum(step)[:-1]])
     return Timing(prologue + int(step.sum()) + epilogue, int(sched.compute_cycles.sum()), starts, prologue, epilogue)
-
-
-def vector_cycles(ops: int, read_bytes: int, write_bytes: int, spec: BitSerialSpec) -> tuple[int, int]:
-    """``(cycles, compute_cycles)`` of a non-GEMM op: the larger of ``ceil(ops / lanes)`` and
-    ``write + load`` of its operands (they stream while it computes)."""
-    comp = math.ceil(ops / spec.vector_lanes)
-    bw = link_bandwidth(spec)
-    mem = int(write_cycles(np.asarray([write_bytes]), bw)[0]) + int(
-        read_cycles(np.asarray([read_bytes]), bw, spec.dram_latency_cycles)[0])
-    return max(comp, mem), comp

@@ -27,6 +27,7 @@ from archsim.energy import EnergyTable
 from archsim.engine import ActionCounts, EventTable
 from archsim.errors import InputError
 from archsim.hw.dram.dma import with_dram_actions, with_dram_energy
+from archsim.hw.link import vector_events
 from archsim.hw.systolic import cycle as cycle_level
 from archsim.hw.systolic.event import SystolicMachine
 from archsim.hw.systolic.physical import (
@@ -187,18 +188,7 @@ def _physical_vector(op: Op, spec: SystolicSpec, level: str, record: bool) -> Op
         dram = machine.dram_model.actions() if machine.dram_model is not None else None
     else:
         dram = None
-        events = EventTable(spec.clock_hz)
-        if record:
-            bw = link_bandwidth(spec)
-            occ_w = int(write_cycles(np.asarray([write_b]), bw)[0])
-            occ_r = int(read_cycles(np.asarray([read_b]), bw, 0)[0])
-            if comp:
-                events.append(0, comp, "vector", op.name, "compute", util=ops / (comp * spec.vector_lanes))
-            if write_b:
-                events.append(0, occ_w, "dram", op.name, "dram_write", bytes=write_b, util=write_b / (occ_w * float(bw)))
-            if read_b:
-                events.append(occ_w, occ_w + occ_r, "dram", op.name, "dram_read", bytes=read_b,
-                              util=read_b / (occ_r * float(bw)))
+        events = vector_events(op.name, comp, ops, read_b, write_b, spec) if record else EventTable(spec.clock_hz)
     a = ActionCounts()
     a.add("vector", "vector", "op", ops)
     a.add("dram", "dram", "read_bytes", read_b)

@@ -36,12 +36,11 @@ What must be loaded (residency policy, folds in SCALE-Sim order: column folds ou
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 
+from archsim.hw.link import link_bandwidth, read_cycles, vector_cycles, write_cycles  # noqa: F401 (re-exported)
 from archsim.hw.systolic.folds import FoldPlan
 from archsim.hw.systolic.spec import SystolicSpec
 from archsim.mapping.gemm import GemmJob
@@ -140,20 +139,6 @@ def fold_schedule(job: GemmJob, spec: SystolicSpec) -> FoldSchedule:
     )
 
 
-def read_cycles(nbytes: np.ndarray, bw: Fraction, latency: int) -> np.ndarray:
-    """DMA read time per transfer: ``latency + ceil(bytes / bw)``, 0 when nothing moves."""
-    occ = -((-nbytes * bw.denominator) // bw.numerator)
-    return np.where(nbytes > 0, occ + latency, 0)
-
-
-def write_cycles(nbytes: np.ndarray, bw: Fraction) -> np.ndarray:
-    return -((-nbytes * bw.denominator) // bw.numerator)
-
-
-def link_bandwidth(spec: SystolicSpec) -> Fraction:
-    return Fraction(spec.dram_bytes_per_cycle).limit_denominator(1 << 20)
-
-
 @dataclass(frozen=True)
 class JobTiming:
     """Analytic timing of ``count`` back-to-back GEMMs (all cycles in core clock)."""
@@ -183,15 +168,3 @@ def job_timing(sched: FoldSchedule, count: int, spec: SystolicSpec) -> JobTiming
     total = prologue + int(step.sum()) + epilogue
     comp = int(compute.sum())
     return JobTiming(total, comp, total - comp, prologue, epilogue, step, starts)
-
-
-def vector_cycles(vector_ops: int, read_bytes: int, write_bytes: int, spec: SystolicSpec) -> tuple[int, int]:
-    """A non-GEMM op on the vector unit: ``(cycles, compute_cycles)``. Its operands stream over
-    the DRAM link while it computes, so it takes the larger of ``ceil(ops / lanes)`` and
-    ``write(write_bytes) + load(read_bytes)`` (a roofline)."""
-    comp = math.ceil(vector_ops / spec.vector_lanes)
-    bw = link_bandwidth(spec)
-    mem = int(write_cycles(np.asarray([write_bytes]), bw)[0]) + int(
-        read_cycles(np.asarray([read_bytes]), bw, spec.dram_latency_cycles)[0]
-    )
-    return max(comp, mem), comp
