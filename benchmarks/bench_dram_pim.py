@@ -18,8 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 from pathlib import Path
+
+from timing import best_of
 
 from archsim.api import resolve_arch, run
 from archsim.hw.dram_pim import mapping
@@ -28,15 +29,6 @@ from archsim.hw.dram_pim.executor import ScopeExecutor
 
 MODELS = ["gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl", "gpt3-small", "gpt3-medium", "gpt3-large", "gpt3-xl"]
 T4_WATTS = 70.0  # NVIDIA T4 datasheet board power
-
-
-def best_of(fn, repeat: int):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def bench_generation(tokens: int, repeat: int) -> list[dict]:

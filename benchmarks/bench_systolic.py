@@ -17,8 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 from pathlib import Path
+
+from timing import best_of
 
 from archsim.api import resolve_arch
 from archsim.hw.systolic.model import simulate
@@ -35,15 +36,6 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "scalesim" / "resnet50_128.json"
 TOPOLOGY = ROOT / "tests" / "golden" / "scalesim" / "topologies" / "resnet50.csv"
 COLUMNS = COMPUTE_REPORT + BANDWIDTH_REPORT + DETAILED_ACCESS_REPORT
-
-
-def best_of(fn, repeat: int):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def bench_scalesim(repeat: int) -> list[dict]:
