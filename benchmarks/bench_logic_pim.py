@@ -6,12 +6,13 @@ Speed (``make bench``): a 1000-request continuous-batching Mixtral run, Duplex's
 on the H100 system; one decode step at the analytic and event levels; the bank-bundle stream,
 command by command against its closed form.
 
-Validation (a few minutes): Fig. 11 (Mixtral, GLaM, Grok-1 throughput over the GPU system for
-batch 32-128 and input/output 256-4096, five systems), Fig. 12 (GLaM latencies at batch 64), Fig. 13
-(Mixtral latencies against the request rate), Fig. 14 (Duplex and Bank-PIM on Mixtral, Llama-3,
-OPT), energy (Sec. VII-D) and Fig. 8 (EDAP against Op/B).
+Validation (``--validate [PART ...]``, about 20 minutes for every part on 2 cores): Fig. 8 (EDAP
+against Op/B), Fig. 11 (throughput and energy per token over the GPU system: Mixtral over batch
+32-128 and every input/output pair of 256, 1024, 4096; GLaM; Grok-1), Fig. 14 (Duplex and Bank-PIM
+on Mixtral, Llama-3, OPT), Fig. 12 (GLaM latencies at batch 64), Fig. 13 (Mixtral latencies against
+the request rate).
 
-Run: ``python benchmarks/bench_logic_pim.py [--json FILE] [--validate]``.
+Run: ``python benchmarks/bench_logic_pim.py [--json FILE] [--no-speed] [--validate [PART ...]]``.
 """
 
 from __future__ import annotations
@@ -99,20 +100,32 @@ def serve_system(name: str, model: str, batch: int, lin: int, lout: int, request
     return r.results
 
 
-def fig11(models: dict, systems=("GPU", "2xGPU", "Duplex", "Duplex+PE", "Duplex+PE+ET")) -> list[dict]:
+#: Fig. 11's range: batch 32-128, input and output lengths 256-4096 (every pair of the three)
+LENGTHS = (256, 1024, 4096)
+GRID = [(b, lin, lout) for b in (32, 64, 128) for lin in LENGTHS for lout in LENGTHS]
+
+
+def fig11(model: str, grid=GRID, systems=("GPU", "Duplex", "Duplex+PE", "Duplex+PE+ET")) -> dict:
+    """Throughput and energy per token of each system over the GPU system, closed loop with
+    ``3 x batch`` requests of Gaussian lengths (std 10 %) per point; with a summary per system."""
     rows = []
-    for model, lengths in models.items():
-        for batch in (32, 64, 128):
-            for L in lengths:
-                res = {s: serve_system(s, model, batch, L, L, 3 * batch) for s in systems}
-                g = res["GPU"]
-                row = {"model": model, "batch": batch, "len": L, "gpu_tokens_per_s": g["throughput_tokens_per_s"]}
-                for s in systems[1:]:
-                    row[s] = res[s]["throughput_tokens_per_s"] / g["throughput_tokens_per_s"]
-                    row[f"{s} energy"] = res[s]["energy_per_token_j"] / g["energy_per_token_j"] - 1
-                rows.append(row)
-                print(format_table([row], list(row)), flush=True)
-    return rows
+    for batch, lin, lout in grid:
+        res = {s: serve_system(s, model, batch, lin, lout, 3 * batch) for s in systems}
+        g = res["GPU"]
+        row = {"model": model, "batch": batch, "lin": lin, "lout": lout,
+               "gpu_tokens_per_s": g["throughput_tokens_per_s"]}
+        for s in systems[1:]:
+            row[s] = res[s]["throughput_tokens_per_s"] / g["throughput_tokens_per_s"]
+            row[f"{s} energy"] = res[s]["energy_per_token_j"] / g["energy_per_token_j"] - 1
+        rows.append(row)
+        print(format_table([row], list(row)), flush=True)
+    summary = []
+    for s in systems[1:]:
+        x = [r[s] for r in rows]
+        e = [r[f"{s} energy"] for r in rows]
+        summary.append({"model": model, "system": s, "points": len(rows), "mean_x": sum(x) / len(x), "max_x": max(x),
+                        "min_x": min(x), "mean_energy": sum(e) / len(e), "best_energy": min(e)})
+    return {"rows": rows, "summary": summary}
 
 
 def fig12() -> list[dict]:
@@ -144,9 +157,9 @@ def fig14() -> list[dict]:
             for L in lengths:
                 res = {s: serve_system(s, model, batch, L, L, 3 * batch) for s in ("GPU", "Bank-PIM", "Duplex+PE+ET")}
                 g = res["GPU"]["throughput_tokens_per_s"]
-                rows.append({"model": model, "batch": batch, "len": L,
-                             "Bank-PIM": res["Bank-PIM"]["throughput_tokens_per_s"] / g,
-                             "Duplex": res["Duplex+PE+ET"]["throughput_tokens_per_s"] / g})
+                b, d = (res[s]["throughput_tokens_per_s"] / g for s in ("Bank-PIM", "Duplex+PE+ET"))
+                rows.append({"model": model, "batch": batch, "len": L, "Bank-PIM": b, "Duplex": d,
+                             "Duplex/Bank-PIM": d / b})
                 print(format_table([rows[-1]], list(rows[-1])), flush=True)
     return rows
 
@@ -157,37 +170,63 @@ def fig8() -> dict:
     return t
 
 
+PARTS = ("fig8", "fig11-mixtral", "fig11-glam", "fig11-grok", "fig14", "fig12", "fig13")
+
+
+def validate(parts, doc: dict) -> None:
+    if "fig8" in parts:
+        doc["fig8"] = fig8()
+        print("\nFig. 8 EDAP (normalized per Op/B 1, 2, 4, 8, 16, 32; ours / paper):")
+        print(format_table([{"placement": n, "ours": " ".join(f"{v:.2f}" for v in vals),
+                             "paper": " ".join(f"{v:.2f}" for v in PAPER_EDAP[n])}
+                            for n, vals in doc["fig8"]["normalized"].items()], ["placement", "ours", "paper"]))
+    for part, model, grid in (("fig11-mixtral", "mixtral-8x7b", GRID),
+                              ("fig11-glam", "glam", [(b, L, L) for b in (32, 64, 128) for L in (512, 1024, 2048)]),
+                              ("fig11-grok", "grok-1", [(b, L, L) for b in (32, 64, 128) for L in (256, 1024)])):
+        if part in parts:
+            print(f"\nFig. 11, {model}: throughput and energy per token over the GPU system")
+            doc[part] = fig11(model, grid)
+            print(format_table(doc[part]["summary"], list(doc[part]["summary"][0])))
+    if "fig14" in parts:
+        print("\nFig. 14: Bank-PIM and Duplex over the GPU system")
+        doc["fig14"] = fig14()
+    if "fig12" in parts:
+        doc["fig12"] = fig12()
+        print(format_table(doc["fig12"], list(doc["fig12"][0])))
+    if "fig13" in parts:
+        doc["fig13"] = fig13()
+        print(format_table(doc["fig13"], list(doc["fig13"][0])))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", help="write the results here")
-    ap.add_argument("--validate", action="store_true", help="the paper comparison (minutes)")
+    ap.add_argument("--validate", nargs="*", choices=PARTS, metavar="PART",
+                    help=f"the paper comparison (minutes): all parts, or some of {', '.join(PARTS)}")
+    ap.add_argument("--no-speed", action="store_true", help="skip the speed runs")
     args = ap.parse_args()
     doc: dict = {"machine": platform.platform(), "python": platform.python_version()}
-    speed = bench_speed()
-    doc["speed"] = speed
-    print("1000-request Mixtral serving runs (Poisson 12/s, 4096 in, 512 out, max batch 128):")
-    print(format_table(speed["serve"], ["arch", "wall_s", "stages", "us_per_stage", "throughput_tokens_per_s",
-                                        "ttft_p50_ms", "tbt_p50_ms", "tbt_p99_ms", "energy_per_token_mj"]))
-    print("\nOne Mixtral decode step (batch 64, context 2048) on Duplex:")
-    print(format_table(speed["step"], ["level", "wall_s", "step_us"]))
-    print("\nBank-bundle stream of 4 MiB on one pseudo-channel (command level vs closed form):")
-    print(format_table(speed["stream"], ["ways", "event_cycles", "closed_form_cycles", "commands", "commands_per_s",
-                                         "gb_per_s"]))
-    if args.validate:
-        doc["fig8"] = fig8()
-        print("\nFig. 8 EDAP (normalized per Op/B):", json.dumps(doc["fig8"]["normalized"]))
-        doc["fig11"] = fig11({"mixtral-8x7b": (256, 1024, 4096), "glam": (512, 1024, 2048),
-                              "grok-1": (256, 1024, 4096)})
-        doc["fig14"] = fig14()
-        doc["fig12"] = fig12()
-        print(format_table(doc["fig12"], list(doc["fig12"][0])))
-        doc["fig13"] = fig13()
-        print(format_table(doc["fig13"], list(doc["fig13"][0])))
+    if not args.no_speed:
+        speed = bench_speed()
+        doc["speed"] = speed
+        print("1000-request Mixtral serving runs (Poisson 12/s, 4096 in, 512 out, max batch 128):")
+        print(format_table(speed["serve"], ["arch", "wall_s", "stages", "us_per_stage", "throughput_tokens_per_s",
+                                            "ttft_p50_ms", "tbt_p50_ms", "tbt_p99_ms", "energy_per_token_mj"]))
+        print("\nOne Mixtral decode step (batch 64, context 2048) on Duplex:")
+        print(format_table(speed["step"], ["level", "wall_s", "step_us"]))
+        print("\nBank-bundle stream of 4 MiB on one pseudo-channel (command level vs closed form):")
+        print(format_table(speed["stream"], ["ways", "event_cycles", "closed_form_cycles", "commands",
+                                             "commands_per_s", "gb_per_s"]))
+    if args.validate is not None:
+        validate(args.validate or PARTS, doc)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(doc, f, indent=1)
-    total = sum(r["wall_s"] for r in speed["serve"])
-    print(f"\nserving runs: {total:.1f} s of wall time (target: under 60 s)")
+    if not args.no_speed:
+        duplex = next(r["wall_s"] for r in doc["speed"]["serve"] if r["arch"] == "duplex")
+        total = sum(r["wall_s"] for r in doc["speed"]["serve"])
+        print(f"\n1000-request Mixtral run on Duplex: {duplex:.1f} s of wall time (target: under 60 s); "
+              f"both serving runs {total:.1f} s")
     return 0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from archsim.engine import EventTable
+from archsim.errors import InputError
 from archsim.report.atomic import atomic_write_text
 from archsim.report.json_report import to_jsonable
 from archsim.report.perfetto import render_perfetto, to_chrome_trace
@@ -59,15 +60,19 @@ def stage_events(result: ServeResult) -> EventTable:
 
 
 def write_serve(result: ServeResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write every output to ``out_dir`` (created); returns ``{name: path}``."""
+    """Write every output to ``out_dir`` (created); returns ``{name: path}``. A directory that
+    cannot be created or written is one :class:`~archsim.errors.InputError` naming it."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     files = {"report.json": render_report_json(result), "requests.csv": render_requests_csv(result),
              "stages.csv": render_stages_csv(result),
              "timeline.perfetto.json": render_perfetto(to_chrome_trace(stage_events(result), title="archsim serve"))}
     written = {}
-    for name, text in files.items():
-        written[name] = atomic_write_text(out / name, text)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            written[name] = atomic_write_text(out / name, text)
+    except OSError as e:
+        raise InputError("--out", None, "a directory that can be created and written", f"{out} ({e.strerror})") from None
     return written
 
 

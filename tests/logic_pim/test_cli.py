@@ -101,3 +101,31 @@ def test_run_options_and_bad_workload(capsys):
     assert rc == 0 and "none PIM" in out
     rc, out, err = cli(capsys, "run", "--arch", "duplex", "--workload", "resnet18")
     assert rc == 2 and "decoder LLM" in err
+
+
+def test_issue_commands(capsys):
+    """The command lines of the issue, as written there."""
+    for arch in ("duplex", "h100", "bank-pim"):
+        rc, out, err = cli(capsys, "serve", "--arch", arch, "--workload", "mixtral-8x7b", "--rate", "30",
+                           "--input-len", "128", "--output-len", "8", "--max-batch", "16", "--requests", "16",
+                           "--format", "json")
+        assert rc == 0 and not err
+        assert json.loads(out)["results"]["requests"] == 16
+    rc, out, _ = cli(capsys, "run", "--arch", "duplex", "--workload", "mixtral-8x7b", "--phase", "decode",
+                     "--batch", "16", "--seq-len", "512")
+    assert rc == 0 and "tokens/s" in out
+
+
+def test_unwritable_out_is_one_line(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    rc, out, err = cli(capsys, *SERVE, "--arch", "duplex", "--out", str(blocker / "run"))
+    assert rc == 2 and not out and err.count("\n") == 1 and "--out" in err
+
+
+def test_run_rejects_a_kv_cache_beyond_memory(capsys):
+    """8 requests of 3M tokens need 24M tokens of KV cache; a Mixtral node of 4 Duplex devices
+    holds about 1.9M after the weights."""
+    rc, out, err = cli(capsys, "run", "--arch", "duplex", "--workload", "mixtral-8x7b", "--phase", "decode",
+                       "--batch", "8", "--seq-len", "3000000")
+    assert rc == 2 and not out and err.count("\n") == 1 and "KV cache" in err

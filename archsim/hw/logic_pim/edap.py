@@ -18,9 +18,13 @@ A GEMM of an ``rows x cols`` FP16 weight with ``n`` tokens has Op/B ``n`` (``2 n
 FLOPs per ``2 rows cols`` weight bytes). On one device (all stacks) its delay is
 ``max(FLOPs / PIM FLOPS, weight stream time)`` and its energy the stream's activations and reads
 on the placement's path plus 0.23 pJ per FLOP (:mod:`~archsim.hw.logic_pim.presets`
-``duplex-energy.yaml``). The weight is one tensor in one memory space, so the stream reads one
-bundle (or all banks, Bank-PIM) of every pseudo-channel. Inputs and outputs (``n (rows + cols)``
-elements) are left out, as is buffer energy (FinCACTI figures are not published).
+``duplex-energy.yaml``). Fig. 8 compares placements on a GEMM alone (no xPU sharing the memory,
+so no memory spaces, Sec. V-C): the weight is laid out over ``pim_bundle_ways`` bundles of
+different stack IDs (2 in the presets: their row switches hide behind each other's reads, the
+best layout a bundle placement allows; ``ways=1`` gives the one-bundle layout), while Bank-PIM's
+32 banks read in lock-step and always expose the row switch. Inputs and outputs
+(``n (rows + cols)`` elements) are left out, as is buffer energy (FinCACTI figures are not
+published).
 """
 
 from __future__ import annotations
@@ -68,13 +72,15 @@ class GemmCost:
         return self.energy_pj * self.delay_ns * self.area_mm2
 
 
-def gemm_cost(spec: DuplexSpec, tokens: int, rows: int = 16384, cols: int = 4096, level: str = "analytic") -> GemmCost:
+def gemm_cost(spec: DuplexSpec, tokens: int, rows: int = 16384, cols: int = 4096, level: str = "analytic",
+              ways: int | None = None) -> GemmCost:
     """Delay, energy and area of an FP16 ``rows x cols`` weight GEMM with ``tokens`` tokens on one
-    device's PIM (see the module docstring)."""
+    device's PIM, its weight over ``ways`` bundles (default ``spec.pim_bundle_ways``; see the module
+    docstring)."""
     pim = PimDevice.from_spec(spec, level)
     weight = rows * cols * 2
     flops = 2.0 * tokens * rows * cols
-    s = pim.stream(weight, spec.pim_bundle_ways)
+    s = pim.stream(weight, spec.pim_bundle_ways if ways is None else ways)
     delay = max(flops / pim.flops_per_s * 1e9, s.ns)
     table = energy_table(spec)
     e = (s.acts * table.pj("hbm", "act") + s.reads * table.pj(pim.read_class, "read_32b")

@@ -118,6 +118,11 @@ def simulate(graph: Graph, spec: DuplexSpec, *, level: str = "event", seed: int 
     dims = dims_from_graph_params(graph.params)
     sm: StepModel = step_model(spec, dims, devices=devices, routing="balanced", level=level)
     nodes = stage_of(graph, sm.plan.nodes)
+    held = max(int(nb.decode_ctx.sum() + nb.prefill_len.sum()) for nb in nodes)
+    if held > sm.kv_tokens_per_node:
+        raise InputError("--seq-len", None, f"a batch whose KV cache fits the memory left after the weights "
+                         f"({sm.kv_tokens_per_node:,} tokens per node of {sm.plan.tp} devices)",
+                         f"{held:,} tokens")
     ec = None
     if dims.experts:
         ec = np.asarray(graph.params["expert_tokens"], dtype=np.int64)
