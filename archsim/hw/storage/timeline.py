@@ -5,7 +5,7 @@ op, kind, bytes, MACs, utilization); :func:`to_event_table` turns them into the 
 :class:`~archsim.engine.EventTable` (1 cycle = 1 ns).
 
 Breakdown categories (per-token latency, ns): ``kv_access`` (reading the KV cache: flash reads
-in the drives; SSD/host reads and their transfer into the GPU for FlexGen), ``attention_compute``
+in the drives, the array's occupancy; SSD/host reads and their transfer into the GPU for FlexGen), ``attention_compute``
 (attention work not hidden under KV access), ``kv_write`` (time the step waits for KV pages to be
 written), ``transfers`` (PCIe transfers of q/k/v and attention outputs), ``gpu`` (the
 non-attention layers, embedding and head). InstInfer: measured along the critical path of the step without micro-batch overlap; with
