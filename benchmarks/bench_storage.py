@@ -19,8 +19,9 @@ import argparse
 import json
 import platform
 import tempfile
-import time
 from pathlib import Path
+
+from timing import best_of
 
 from archsim.api import resolve_arch, run
 from archsim.hw.storage import flash
@@ -36,15 +37,6 @@ OPT_30B = {"_name_or_path": "facebook/opt-30b", "model_type": "opt", "hidden_siz
            "num_attention_heads": 56, "num_hidden_layers": 48, "vocab_size": 50272,
            "max_position_embeddings": 2048, "word_embed_proj_dim": 7168, "do_layer_norm_before": True,
            "activation_function": "relu", "torch_dtype": "float16", "enable_bias": True}
-
-
-def best_of(fn, repeat: int):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def bench_speed(repeat: int) -> list[dict]:

@@ -6,24 +6,15 @@ from __future__ import annotations
 import argparse
 
 from archsim.arch.registry import ArchPlugin
+from archsim.argtypes import positive_int
 from archsim.hw.storage.spec import StorageSpec
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
-
-
 def _run_arguments(g: argparse._ArgumentGroup) -> None:
-    g.add_argument("--drives", type=_positive_int, help="computational storage drives holding the KV cache")
+    g.add_argument("--drives", type=positive_int, help="computational storage drives holding the KV cache")
     g.add_argument("--sparse", action="store_true", default=None,
                    help="sparse in-storage attention (SparQ-style top-r channels / top-k tokens)")
-    g.add_argument("--micro-batches", type=_positive_int,
+    g.add_argument("--micro-batches", type=positive_int,
                    help="GPU batches the batch is split into (overlap GPU and drive work)")
 
 
