@@ -38,7 +38,7 @@ import simpy
 from archsim.engine import ActionCounts
 from archsim.hw.storage import flash
 from archsim.hw.storage.energy import Prices
-from archsim.hw.storage.gpu import GpuWork, OpCost, group_ns, group_traffic
+from archsim.hw.storage.gpu import GpuWork, OpCost, group_ns, group_peak_ns, group_traffic, span_util
 from archsim.hw.storage.kvlayout import DecodeShape, micro_batch_sizes
 from archsim.hw.storage.spec import StorageSpec
 from archsim.hw.storage.timeline import Breakdown, Spans
@@ -49,7 +49,9 @@ _ATTN_POST = re.compile(r"^layers\.\d+\.attn")
 @dataclass(frozen=True)
 class Step:
     """One FlexGen step: ``kind`` (embed / attn / mlp / head), its layer and GPU batch, GPU time
-    (``gpu_ns`` of which ``attention_ns`` is score/softmax/context) and KV bytes per tensor."""
+    (``gpu_ns`` of which ``attention_ns`` is score/softmax/context) and KV bytes per tensor; the
+    GPU work's energy, MACs and FLOP time at the GPU's peak (``gpu_*`` the whole step's, of which
+    ``attention_*`` the attention ops')."""
 
     kind: str
     layer: int
@@ -60,6 +62,10 @@ class Step:
     new_tensor_bytes: int  # one of the new k or v stored after this step (attn steps)
     gpu_pj: float = 0.0
     attention_pj: float = 0.0
+    gpu_macs: int = 0
+    attention_macs: int = 0
+    gpu_peak_ns: float = 0.0
+    attention_peak_ns: float = 0.0
 
     @property
     def name(self) -> str:
@@ -72,19 +78,26 @@ def steps(spec: StorageSpec, shape: DecodeShape, work: GpuWork, pr: Prices) -> l
     batches = micro_batch_sizes(spec, shape.batch)
     fr = [b / shape.batch for b in batches]
     per_seq_row = shape.kv_heads * shape.row_bytes
+
+    def gpu_only(kind: str, layer: int, k: int, ops: tuple[OpCost, ...], f: float) -> Step:
+        return Step(kind, layer, k, group_ns(ops, f), 0, 0, 0, pr.gpu(ops, f), 0.0, group_traffic(ops, f)[3], 0,
+                    group_peak_ns(ops, f))
+
     for k, f in enumerate(fr):
-        out.append(Step("embed", -1, k, group_ns(work.embed, f), 0, 0, 0, pr.gpu(work.embed, f)))
+        out.append(gpu_only("embed", -1, k, work.embed, f))
     for i, lay in enumerate(work.layers):
         attn_post = tuple(o for o in lay.post if _ATTN_POST.match(o.name))
         mlp = tuple(o for o in lay.post if not _ATTN_POST.match(o.name))
         for k, (b, f) in enumerate(zip(batches, fr)):
             ops: tuple[OpCost, ...] = (*lay.pre, *lay.attn, *attn_post)
             out.append(Step("attn", i, k, group_ns(ops, f), group_ns(lay.attn, f),
-                            shape.context * b * per_seq_row, b * per_seq_row, pr.gpu(ops, f), pr.gpu(lay.attn, f)))
+                            shape.context * b * per_seq_row, b * per_seq_row, pr.gpu(ops, f), pr.gpu(lay.attn, f),
+                            group_traffic(ops, f)[3], group_traffic(lay.attn, f)[3], group_peak_ns(ops, f),
+                            group_peak_ns(lay.attn, f)))
         for k, f in enumerate(fr):
-            out.append(Step("mlp", i, k, group_ns(mlp, f), 0, 0, 0, pr.gpu(mlp, f)))
+            out.append(gpu_only("mlp", i, k, mlp, f))
     for k, f in enumerate(fr):
-        out.append(Step("head", -1, k, group_ns(work.head, f), 0, 0, 0, pr.gpu(work.head, f)))
+        out.append(gpu_only("head", -1, k, work.head, f))
     return out
 
 
@@ -141,9 +154,14 @@ def overlap_closed_form(spec: StorageSpec, io: IoTimes, load: bool, store: bool)
 
 
 def _gpu_spans(spans: Spans, t: int, st: Step, op: str) -> None:
+    """The step's GPU spans: its other ops, then its attention ops (with their MACs; utilization =
+    FLOPs over the GPU's peak in the span)."""
     a = st.attention_ns
-    spans.add(t, t + st.gpu_ns - a, "gpu", op, "compute", pj=st.gpu_pj - st.attention_pj)
-    spans.add(t + st.gpu_ns - a, t + st.gpu_ns, "gpu", op + ".attention", "compute", pj=st.attention_pj)
+    rest = st.gpu_ns - a
+    spans.add(t, t + rest, "gpu", op, "compute", macs=st.gpu_macs - st.attention_macs,
+              util=span_util(st.gpu_peak_ns - st.attention_peak_ns, rest), pj=st.gpu_pj - st.attention_pj)
+    spans.add(t + rest, t + st.gpu_ns, "gpu", op + ".attention", "compute", macs=st.attention_macs,
+              util=span_util(st.attention_peak_ns, a), pj=st.attention_pj)
 
 
 def _pages_pj(spec: StorageSpec, nbytes: int, program: bool) -> float:

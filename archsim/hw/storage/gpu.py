@@ -7,6 +7,10 @@ drives for InstInfer, on the GPU for FlexGen) and ``post`` (output projection, r
 Op time is :func:`archsim.hw.xpu.model.op_time_ns` (``max(compute, memory) + launch``). For a
 micro-batch holding a fraction ``f`` of the sequences, compute and activation/KV bytes scale by
 ``f`` and weight bytes do not: ``max(f comp, mem_weights + f mem_rest) + launch``.
+
+A GPU span (a group of ops run back to back, :class:`GpuSpan`) carries the ops' MACs and its
+utilization: the ops' FLOPs over what the GPU's peak (``XpuSpec.peak`` of each op's dtype, no
+efficiency derating) does in the span, ``sum(f flops_i / peak_i) / span``, capped at 1.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class OpCost:
     read_bytes: int
     write_bytes: int
     macs: int
+    peak_ns: float = 0.0  # the op's FLOPs at the GPU's peak for its dtype (whole batch)
 
     def time_ns(self, frac: float = 1.0) -> float:
         return max(self.comp_ns * frac, self.mem_weight_ns + self.mem_rest_ns * frac) + self.launch_ns
@@ -47,8 +52,10 @@ def op_cost(op: Op, spec: XpuSpec) -> OpCost:
     t, comp, mem, ops, nbytes = op_time_ns(op, spec)
     per_byte = mem / nbytes if nbytes else 0.0
     w = op.weight_bytes
+    dtype = op.inputs[0].dtype if op.inputs else "fp16"  # as op_time_ns picks the peak
+    peak = spec.peak(dtype)
     return OpCost(op.name, comp, w * per_byte, (nbytes - w) * per_byte, spec.launch_overhead_ns, ops, w,
-                  op.input_bytes, op.output_bytes, op.macs)
+                  op.input_bytes, op.output_bytes, op.macs, ops / peak * 1e9 if peak else 0.0)
 
 
 @dataclass(frozen=True)
@@ -119,3 +126,28 @@ def group_traffic(ops: Sequence[OpCost], frac: float = 1.0) -> tuple[int, int, i
     writes = round(sum(o.write_bytes for o in ops) * frac)
     macs = round(sum(o.macs for o in ops) * frac)
     return flops, reads, writes, macs
+
+
+def group_peak_ns(ops: Sequence[OpCost], frac: float = 1.0) -> float:
+    """Time ``ops``' FLOPs (for a fraction of the batch) take at the GPU's peak, ns."""
+    return sum(o.peak_ns for o in ops) * frac
+
+
+def span_util(peak_ns: float, span_ns: int) -> float:
+    """Utilization of a GPU span of ``span_ns`` whose FLOPs take ``peak_ns`` at peak (capped at 1)."""
+    return min(1.0, peak_ns / span_ns) if span_ns > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class GpuSpan:
+    """One GPU span: ``ops`` for a fraction of the batch (whole ns, energy, MACs, utilization)."""
+
+    ns: int
+    pj: float
+    macs: int
+    util: float
+
+
+def gpu_span(ops: Sequence[OpCost], frac: float, pj: float) -> GpuSpan:
+    ns = group_ns(ops, frac)
+    return GpuSpan(ns, pj, group_traffic(ops, frac)[3], span_util(group_peak_ns(ops, frac), ns))

@@ -34,7 +34,7 @@ from archsim.engine import ActionCounts
 from archsim.hw.storage import flash
 from archsim.hw.storage.energy import Prices
 from archsim.hw.storage.engine import LayerSchedule, TaskWork, run_tasks, task_work
-from archsim.hw.storage.gpu import GpuWork, group_ns, group_traffic
+from archsim.hw.storage.gpu import GpuSpan, GpuWork, gpu_span, group_traffic
 from archsim.hw.storage.kvlayout import (
     DecodeShape,
     DriveShare,
@@ -68,14 +68,10 @@ class MicroBatch:
     sequences: int
     frac: float
     drives: tuple[DriveStage, ...]
-    embed_ns: int
-    head_ns: int
-    pre_ns: tuple[int, ...]  # per layer
-    post_ns: tuple[int, ...]
-    embed_pj: float
-    head_pj: float
-    pre_pj: tuple[float, ...]
-    post_pj: tuple[float, ...]
+    embed: GpuSpan
+    head: GpuSpan
+    pre: tuple[GpuSpan, ...]  # per layer
+    post: tuple[GpuSpan, ...]
 
 
 @dataclass(frozen=True)
@@ -115,17 +111,20 @@ def plan(spec: StorageSpec, shape: DecodeShape, work: GpuWork, pr: Prices) -> Pl
                 n * (task.gemv_flops * pr.engine_pj_per_flop
                      + (task.softmax_elements + task.argtopk_elements) * pr.engine_pj_per_element),
                 pages * pr.flash_program_pj_per_page))
-        micro.append(MicroBatch(seqs, frac, tuple(drives), group_ns(work.embed, frac), group_ns(work.head, frac),
-                                tuple(group_ns(lay.pre, frac) for lay in work.layers),
-                                tuple(group_ns(lay.post, frac) for lay in work.layers),
-                                pr.gpu(work.embed, frac), pr.gpu(work.head, frac),
-                                tuple(pr.gpu(lay.pre, frac) for lay in work.layers),
-                                tuple(pr.gpu(lay.post, frac) for lay in work.layers)))
+        micro.append(MicroBatch(seqs, frac, tuple(drives), gpu_span(work.embed, frac, pr.gpu(work.embed, frac)),
+                                gpu_span(work.head, frac, pr.gpu(work.head, frac)),
+                                tuple(gpu_span(lay.pre, frac, pr.gpu(lay.pre, frac)) for lay in work.layers),
+                                tuple(gpu_span(lay.post, frac, pr.gpu(lay.post, frac)) for lay in work.layers)))
     return Plan(shape, task, tuple(micro))
 
 
 def _mb(m: int, n: int) -> str:
     return f"[mb{m}]" if n > 1 else ""
+
+
+def _record_gpu(spans: Spans, start: int, g: GpuSpan, op: str) -> None:
+    """A GPU span: its ops' MACs, utilization = their FLOPs over the GPU's peak in the span."""
+    spans.add(start, start + g.ns, "gpu", op, "compute", macs=g.macs, util=g.util, pj=g.pj)
 
 
 def _record_drive(spans: Spans, task: TaskWork, d: DriveStage, layer: int, tag: str, start: int) -> None:
@@ -153,16 +152,15 @@ def simulate_analytic(spec: StorageSpec, p: Plan, *, record: bool = True) -> tup
     drive_free = [0] * spec.drives
     t = 0
     for m, mb in enumerate(p.micro):
-        spans.add(t, t + mb.embed_ns, "gpu", f"embed{_mb(m, n_mb)}", "compute", pj=mb.embed_pj)
-        t += mb.embed_ns
-        bd.add("gpu", mb.embed_ns)
+        _record_gpu(spans, t, mb.embed, f"embed{_mb(m, n_mb)}")
+        t += mb.embed.ns
+        bd.add("gpu", mb.embed.ns)
     for layer in range(p.shape.layers):
         for m, mb in enumerate(p.micro):
             tag = _mb(m, n_mb)
-            spans.add(t, t + mb.pre_ns[layer], "gpu", f"layers.{layer}.gpu_pre{tag}", "compute",
-                      pj=mb.pre_pj[layer])
-            t += mb.pre_ns[layer]
-            bd.add("gpu", mb.pre_ns[layer])
+            _record_gpu(spans, t, mb.pre[layer], f"layers.{layer}.gpu_pre{tag}")
+            t += mb.pre[layer].ns
+            bd.add("gpu", mb.pre[layer].ns)
             tx = t
             arrive, starts, ends = [], [], []
             for d in mb.drives:
@@ -203,14 +201,13 @@ def simulate_analytic(spec: StorageSpec, p: Plan, *, record: bool = True) -> tup
             bd.add("kv_access", d.attention.flash_busy_ns)
             bd.add("attention_compute", d.attention.makespan_ns - d.attention.flash_busy_ns)
             t = t_done
-            spans.add(t, t + mb.post_ns[layer], "gpu", f"layers.{layer}.gpu_post{tag}", "compute",
-                      pj=mb.post_pj[layer])
-            t += mb.post_ns[layer]
-            bd.add("gpu", mb.post_ns[layer])
+            _record_gpu(spans, t, mb.post[layer], f"layers.{layer}.gpu_post{tag}")
+            t += mb.post[layer].ns
+            bd.add("gpu", mb.post[layer].ns)
     for m, mb in enumerate(p.micro):
-        spans.add(t, t + mb.head_ns, "gpu", f"head{_mb(m, n_mb)}", "compute", pj=mb.head_pj)
-        t += mb.head_ns
-        bd.add("gpu", mb.head_ns)
+        _record_gpu(spans, t, mb.head, f"head{_mb(m, n_mb)}")
+        t += mb.head.ns
+        bd.add("gpu", mb.head.ns)
     end = max([t, *drive_free])
     bd.add("kv_write", end - t)
     return end, spans, bd
@@ -232,12 +229,12 @@ class _EventModel:
         self.spans = Spans()
         self.flush_ends = [0] * spec.drives
 
-    def _gpu(self, ns: int, op: str, pj: float):
+    def _gpu(self, g: GpuSpan, op: str):
         with self.gpu.request() as req:
             yield req
             s = self.env.now
-            yield self.env.timeout(ns)
-            self.spans.add(s, s + ns, "gpu", op, "compute", pj=pj)
+            yield self.env.timeout(g.ns)
+            _record_gpu(self.spans, s, g, op)
 
     def _xfer(self, first: simpy.Resource, second: simpy.Resource, ns: int, nbytes: int, units: tuple[str, str],
               op: str):
@@ -281,13 +278,13 @@ class _EventModel:
         env, p = self.env, self.p
         mb = p.micro[m]
         tag = _mb(m, len(p.micro))
-        yield from self._gpu(mb.embed_ns, f"embed{tag}", mb.embed_pj)
+        yield from self._gpu(mb.embed, f"embed{tag}")
         for layer in range(p.shape.layers):
-            yield from self._gpu(mb.pre_ns[layer], f"layers.{layer}.gpu_pre{tag}", mb.pre_pj[layer])
+            yield from self._gpu(mb.pre[layer], f"layers.{layer}.gpu_pre{tag}")
             chains = [env.process(self._drive_chain(d, layer, tag)) for d in mb.drives]
             yield env.all_of(chains)
-            yield from self._gpu(mb.post_ns[layer], f"layers.{layer}.gpu_post{tag}", mb.post_pj[layer])
-        yield from self._gpu(mb.head_ns, f"head{tag}", mb.head_pj)
+            yield from self._gpu(mb.post[layer], f"layers.{layer}.gpu_post{tag}")
+        yield from self._gpu(mb.head, f"head{tag}")
 
     def run(self) -> int:
         procs = [self.env.process(self._micro_batch(m)) for m in range(len(self.p.micro))]
