@@ -114,7 +114,7 @@ def test_bank_pim_and_duplex_at_256_batch_64():
 @pytest.mark.slow
 def test_mixtral_grid_against_the_paper():
     """Fig. 11's range for Mixtral (batch 32, 64, 128; every input/output pair of 256, 1024, 4096;
-    27 points, about 5 minutes): mean throughput within 15 % of the paper's 2.07x and the best
+    27 points, about 2 minutes): mean throughput within 15 % of the paper's 2.07x and the best
     within 25 % of its 2.67x (ours is above it at batch 32 with long outputs: see the validation
     page); mean energy change within 8 points of -28.19 % and the best within 3 points of
     Mixtral's -33.28 %."""
