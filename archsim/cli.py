@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         cmd = getattr(locals().get("args"), "command", None)
         sys.stderr.write(f"archsim{' ' + cmd if cmd else ''}: error: {e}\n")
         return 2
+    except OSError as e:  # an unreadable input or unwritable output: the path and the reason, one line
+        cmd = getattr(locals().get("args"), "command", None)
+        where = e.filename if e.filename is not None else "file system"
+        sys.stderr.write(f"archsim{' ' + cmd if cmd else ''}: error: {where}: {e.strerror or e}\n")
+        return 2
     except KeyboardInterrupt:
         sys.stderr.write("archsim: interrupted\n")
         return 130

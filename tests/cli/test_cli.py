@@ -133,3 +133,15 @@ def test_failed_run_keeps_earlier_outputs(scalesim_files):
 def test_presets_and_models_listing():
     assert "tpu-like-128" in archsim("presets").stdout.split()
     assert {"resnet50", "gpt2-xl", "mobilenet_v1"} <= set(archsim("models").stdout.split())
+
+
+def test_unwritable_out_is_one_line_exit_2(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    r = archsim("run", "--arch", "tpu-like-128", "--workload", "resnet18", "--level", "analytic",
+                "--out", blocker / "run")
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr
+    assert "a_file" in lines[0]
+    assert blocker.read_text() == "not a directory"
