@@ -2,12 +2,13 @@
 command, on traffic chosen to drive its fast paths: the single-channel loop, and its row-hit
 streaming mode (every queued request a hit to an open row) with the ways out of it: a request that
 is not a hit, a request of the other kind, a refresh falling due, the write drain, forwarded reads
-and coalesced writes, the end of the trace. Each streaming case also checks that the streaming
+and coalesced writes, the end of the trace, the read buffer running empty (the write mode turns
+on in that same cycle on a dual command bus). Each streaming case also checks that the streaming
 mode did issue most of the commands, so the comparison is not vacuous."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from archsim.hw.dram.bursts import expand
@@ -213,8 +214,27 @@ def stream_cases(draw):
     return s, Trace.from_arrays(addr, wr, arrival), mapping, cfg
 
 
+@pytest.mark.parametrize("name", STANDARDS)
+def test_read_buffer_emptied_while_streaming_turns_write_mode_on(name):
+    # a read request fills the read buffer; the next one fits only once the streaming mode has
+    # drained it, and arrives in the same cycle as a write request. On a dual command bus the row
+    # slot of the cycle that issues the last queued RD finds the read buffer empty and turns the
+    # write mode on before the front end of the next cycle queues the reads, so the writes go
+    # first (the streaming mode once left the write mode off; hypothesis found it on hbm2)
+    s = small(name)
+    req = 4 * s.burst_bytes
+    tr = Trace.from_arrays(np.array([0, 0, req]), np.array([False, False, True]), np.zeros(3, np.int64))
+    ref, fast, sysm = both(s, tr, read_buffer_size=4, write_buffer_size=8, request_bytes=req)
+    assert_equal(ref, fast)
+    streamed(fast, sysm, 0.2)
+
+
 @settings(max_examples=60, deadline=None)
 @given(stream_cases())
+@example(case=(small("hbm2"), Trace.from_arrays(np.array([6272, 6336, 6400]), np.array([False, False, True]),
+                                                np.zeros(3, np.int64)),
+               None, dict(refresh="all-bank", row_policy="open", read_buffer_size=4, write_buffer_size=8,
+                          request_bytes=128, accepts_per_cycle=4)))
 def test_fast_paths_equal_reference_on_random_streams(case):
     s, tr, mapping, cfg = case
     ref, fast, _ = both(s, tr, 1, mapping, **cfg)

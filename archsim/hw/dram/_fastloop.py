@@ -377,12 +377,14 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         """Row-hit streaming: while every queued request of the current buffer is a hit to its
         bank's open row (no ACT or PRE candidate), the priority buffer is empty, the other buffer
         is empty and no refresh is due, the only decision is which active request or which
-        bank's oldest hit issues its RD / WR next, and the write mode cannot change (see the
-        caller). This
-        replays those cycles with that decision alone: the same front-end steps, issues and
-        bookkeeping as the general loop, and returns as soon as anything else could happen
-        (before it happens), with ``next_time`` set so the general loop takes over exactly."""
-        nonlocal now, next_time, fe_next, nxt, rsize, wsize, ver, freed, coalesced, fe_taken, hit_issues
+        bank's oldest hit issues its RD / WR next, and the write mode cannot change while the
+        current buffer is not empty (see the caller). This replays those cycles with that
+        decision alone: the same front-end steps, issues and bookkeeping as the general loop, and
+        returns as soon as anything else could happen (before it happens), with ``next_time`` set
+        so the general loop takes over exactly. The one write-mode change it makes itself is the
+        reference's in the cycle that empties the read buffer: on a dual command bus the row slot
+        evaluates the mode after the column slot's last RD of that cycle."""
+        nonlocal now, next_time, fe_next, nxt, rsize, wsize, ver, freed, coalesced, fe_taken, hit_issues, write_mode
         if write_mode:
             buf, fin, cw = wbuf, WR, True
         else:
@@ -600,7 +602,14 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                     a = arrival[nxt]
                     fe_next = a if a > nt else nt
             if not (rsize if not cw else wsize):
-                # the buffer is empty (and so is the other one): the general loop's end test
+                # the buffer is empty (and so is the other one). On a dual command bus the row
+                # slot of this same cycle reaches the read/write buffers after this issue and
+                # evaluates the write mode: an empty read buffer turns it on (the reference does
+                # this at T, before the front end of T + 1 can queue more reads)
+                if dual and not cw:
+                    write_mode = True
+                    ver += 1
+                # the general loop's end test
                 return nxt >= n and not active
             plan = True
         return False
