@@ -7,20 +7,11 @@ import math
 import sys
 from pathlib import Path
 
+from archsim.argtypes import positive_int
 from archsim.errors import InputError
 
 NAME = "serve"
 HELP = "serve a request stream on an LLM system with continuous batching (throughput, TTFT, TBT, E2E, energy)"
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
 
 
 def _rate(text: str) -> float:
@@ -51,14 +42,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workload", required=True, help="LLM name (archsim models) or HuggingFace config.json")
     p.add_argument("--rate", type=_rate, default=math.inf,
                    help="Poisson arrivals, requests per second; inf (default): all at once, a closed loop")
-    p.add_argument("--input-len", type=_positive_int, default=512, help="prompt tokens per request (default 512)")
-    p.add_argument("--output-len", type=_positive_int, default=512, help="generated tokens per request (default 512)")
+    p.add_argument("--input-len", type=positive_int, default=512, help="prompt tokens per request (default 512)")
+    p.add_argument("--output-len", type=positive_int, default=512, help="generated tokens per request (default 512)")
     p.add_argument("--length-std", type=_fraction, default=0.0,
                    help="Gaussian lengths with this standard deviation, as a fraction of the mean (default 0: fixed)")
-    p.add_argument("--max-batch", type=_positive_int, default=64, help="most requests running at once (default 64)")
-    p.add_argument("--requests", type=_positive_int, default=1000, help="requests in the stream (default 1000)")
+    p.add_argument("--max-batch", type=positive_int, default=64, help="most requests running at once (default 64)")
+    p.add_argument("--requests", type=positive_int, default=1000, help="requests in the stream (default 1000)")
     p.add_argument("--trace", type=Path, help="CSV of requests (arrival_s, input_len, output_len) instead of Poisson")
-    p.add_argument("--devices", type=_positive_int, help="devices (default: the fewest, a power of two, holding "
+    p.add_argument("--devices", type=positive_int, help="devices (default: the fewest, a power of two, holding "
                    "twice the weights)")
     p.add_argument("--expert-split", choices=("tp", "ep"), help="experts tensor- or expert-parallel (default: the "
                    "spec's; xPU systems ep)")

@@ -9,17 +9,8 @@ from __future__ import annotations
 import argparse
 
 from archsim.arch.registry import ArchPlugin
+from archsim.argtypes import positive_int
 from archsim.hw.logic_pim.spec import EXPERT_SPLITS, PLACEMENTS, DuplexSpec
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
 
 
 def _on_off(text: str) -> bool:
@@ -29,7 +20,7 @@ def _on_off(text: str) -> bool:
 
 
 def _run_arguments(g: argparse._ArgumentGroup) -> None:
-    g.add_argument("--devices", type=_positive_int,
+    g.add_argument("--devices", type=positive_int,
                    help="devices in the system (default: the fewest, a power of two, with twice the weights in memory)")
     g.add_argument("--pim-placement", choices=PLACEMENTS, help="logic (Duplex), bankgroup, bank or none")
     g.add_argument("--co-processing", type=_on_off, metavar="on|off",
