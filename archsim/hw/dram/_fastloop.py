@@ -46,12 +46,15 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     open_row, bank_rank = e.open_row, e.bank_rank
     rbuf, wbuf = ch.rbuf, ch.wbuf
     rscan, wscan = rbuf.scan, wbuf.scan
+    rbq, wbq = rbuf.bq, wbuf.bq
     active, act_count, prio, wa = ch.active, ch.act_count, ch.prio, ch.write_addrs
     RD, WR, RDA, WRA = ch.RD, ch.WR, ch.RDA, ch.WRA
     RDc = (R0[RD], R1[RD], R2[RD], R3[RD])
     WRc = (R0[WR], R1[WR], R2[WR], R3[WR])
-    opens_c, closes_c, accesses_c, scope_c = ch.opens, ch.closes, ch.accesses, e.scope
-    bops, bwops = ch.bops, ch.bwops
+    D0, D1, D2, D3 = RDc
+    W0, W1, W2, W3 = WRc
+    opens_c, closes_c, accesses_c = ch.opens, ch.closes, ch.accesses
+    bupd, bscope_c = ch.bupd, ch.bank_scope
     bank_opened, bank_closed = e._bank_opened, e._bank_closed
     counts, hits, misses, conflicts = ch.counts, ch.hits, ch.misses, ch.conflicts
     closed, cap, cap_count, cap_injected, cap_pending = ch.closed, ch.cap, ch.cap_count, ch.cap_injected, ch.cap_pending
@@ -81,7 +84,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     hit_issues = 0
 
     def recompute(buf, bk):
-        """:meth:`FastChannel._recompute`."""
+        """:meth:`FastChannel._recompute`. A bank with an empty queue has no candidates, so
+        callers skip a buffer whose queue at ``bk`` is empty and was not changed by the issue."""
         q = buf.bq[bk]
         cd = buf.cand[bk]
         a = p = h = -1
@@ -146,20 +150,23 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             aa = INF
             for j in active:
                 if wr_of[j]:
-                    c0, c1, c2, c3 = WRc
-                    c = WR
+                    t = W0[0]
+                    v = W1[rank_of[j]]
+                    if v > t:
+                        t = v
+                    v = W2[bgf[j]]
+                    if v > t:
+                        t = v
+                    v = W3[bank_of[j]]
                 else:
-                    c0, c1, c2, c3 = RDc
-                    c = RD
-                bk = bank_of[j]
-                t = c0[0]
-                v = c1[rank_of[j]]
-                if v > t:
-                    t = v
-                v = c2[bgf[j]]
-                if v > t:
-                    t = v
-                v = c3[bk]
+                    t = D0[0]
+                    v = D1[rank_of[j]]
+                    if v > t:
+                        t = v
+                    v = D2[bgf[j]]
+                    if v > t:
+                        t = v
+                    v = D3[bank_of[j]]
                 if v > t:
                     t = v
                 if t < now:
@@ -168,7 +175,10 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                     continue
                 r_ = arrive[j]
                 if t < at or r_ < aa:
-                    at, aa, aj, ac, ab = t, r_, j, c, bk
+                    at, aa, aj = t, r_, j
+            if aj >= 0:
+                ac = WR if wr_of[aj] else RD
+                ab = bank_of[aj]
             if at == now:
                 return (now, ACTIVE, aj, ac, ab)
         if prio:
@@ -266,19 +276,9 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                     misses[w] += 1
         opens = opens_c[cmd]
         closes = closes_c[cmd]
-        bank_scope = scope_c[cmd] == "bank"
+        bank_scope = bscope_c[cmd]
         if bank_scope:
-            for arr, i, lat in bops[cmd][bk]:
-                v = now + lat
-                if arr[i] < v:
-                    arr[i] = v
-            for hn, wins in bwops[cmd][bk]:
-                hn.pop()
-                hn.insert(0, now)
-                for arr, i, lat, wn in wins:
-                    past = hn[wn - 1]
-                    if past >= 0 and arr[i] < past + lat:
-                        arr[i] = past + lat
+            bupd[cmd][bk](now)
             if opens:
                 if open_row[bk] < 0:
                     bank_opened(bank_rank[bk], now)
@@ -310,8 +310,10 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 active.remove(j)
                 act_count[bk] -= 1
                 if not act_count[bk] or closes:
-                    recompute(rbuf, bk)
-                    recompute(wbuf, bk)
+                    if rbq[bk]:
+                        recompute(rbuf, bk)
+                    if wbq[bk]:
+                        recompute(wbuf, bk)
                 retire(j, now if w else now + rl)
                 return
             else:
@@ -334,8 +336,10 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                     rsize -= 1
                 freed = True
                 if closes:
-                    recompute(rbuf, bk)
-                    recompute(wbuf, bk)
+                    if rbq[bk] or not w:
+                        recompute(rbuf, bk)
+                    if wbq[bk] or w:
+                        recompute(wbuf, bk)
                 else:
                     recompute(buf, bk)
                 retire(j, now if w else now + rl)
@@ -364,8 +368,10 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             act_count[bk] += 1
         if opens or closes:
             if bank_scope:
-                recompute(rbuf, bk)
-                recompute(wbuf, bk)
+                if rbq[bk] or (src == RW and not w):
+                    recompute(rbuf, bk)
+                if wbq[bk] or (src == RW and w):
+                    recompute(wbuf, bk)
             else:
                 for x in e.banks_of(cmd, bk):
                     recompute(rbuf, x)
@@ -391,7 +397,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             buf, fin, cw = rbuf, RD, False
         bq, rows, cand, hl = buf.bq, buf.rows, buf.cand, buf.lists[2]
         c0, c1, c2, c3 = (R0[fin], R1[fin], R2[fin], R3[fin])
-        ops_f, wops_f = bops[fin], bwops[fin]
+        upd_f = bupd[fin]
         stop = next_ref if next_ref < next_refpb else next_refpb
         nt = next_time
         plan = True
@@ -531,17 +537,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 bk = bank_of[j]
                 w = wr_of[j]
                 cmd = WR if w else RD
-                for arr, i, lat in bops[cmd][bk]:
-                    v = T + lat
-                    if arr[i] < v:
-                        arr[i] = v
-                for hn, wins in bwops[cmd][bk]:
-                    hn.pop()
-                    hn.insert(0, T)
-                    for arr, i, lat, wn in wins:
-                        past = hn[wn - 1]
-                        if past >= 0 and arr[i] < past + lat:
-                            arr[i] = past + lat
+                bupd[cmd][bk](T)
                 counts[cmd] += 1
                 if record:
                     ch._record(cmd, bk, T, row_of[j])
@@ -557,17 +553,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             if not stat[j]:
                 stat[j] = 1
                 hits[cw] += 1
-            for arr, i, lat in ops_f[bk]:
-                v = T + lat
-                if arr[i] < v:
-                    arr[i] = v
-            for hn, wins in wops_f[bk]:
-                hn.pop()
-                hn.insert(0, T)
-                for arr, i, lat, wn in wins:
-                    past = hn[wn - 1]
-                    if past >= 0 and arr[i] < past + lat:
-                        arr[i] = past + lat
+            upd_f[bk](T)
             counts[fin] += 1
             if record:
                 ch._record(fin, bk, T, row)
@@ -615,25 +601,31 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         return False
 
     hit_ok = not closed
+    # the ACT and PRE candidate lists of every rank, per buffer (the lists change in place)
+    r_actpre = rbuf.lists[0] + rbuf.lists[1]
+    w_actpre = wbuf.lists[0] + wbuf.lists[1]
+    slot_ids = tuple(range(nslots))
+    hit_ver = -1
     try:
         while True:
-            if hit_ok and not prio and (wsize == 0 < rsize if not write_mode else rsize == 0 < wsize):
-                # every queued request a row hit? No ACT / PRE candidate in the current buffer,
-                # and the banks of active requests (which have no PRE candidate) queue hits only
-                hb = wbuf if write_mode else rbuf
-                ls = hb.lists
-                for r in range(nranks):
-                    if ls[0][r] or ls[1][r]:
-                        break
-                else:
-                    for j in active:
-                        bk = bank_of[j]
-                        q = hb.bq[bk]
-                        if q and hb.rows[bk].get(open_row[bk], 0) != len(q):
-                            break
-                    else:
-                        if hit_run():
-                            return
+            # (the test below reads only state whose every change bumps ``ver``: once false, it
+            # stays false until ``ver`` changes)
+            if hit_ok and hit_ver != ver:
+                hit_ver = ver
+                if not prio and (wsize == 0 < rsize if not write_mode else rsize == 0 < wsize):
+                    # every queued request a row hit? No ACT / PRE candidate in the current buffer,
+                    # and the banks of active requests (which have no PRE candidate) queue hits only
+                    hb = wbuf if write_mode else rbuf
+                    if not any(w_actpre if write_mode else r_actpre):
+                        for j in active:
+                            bk = bank_of[j]
+                            q = hb.bq[bk]
+                            if q and hb.rows[bk].get(open_row[bk], 0) != len(q):
+                                break
+                        else:
+                            hit_ver = -1
+                            if hit_run():
+                                return
             if fe_next <= next_time:
                 if fe_next >= INF:
                     return
@@ -718,28 +710,29 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 ch._maintenance(now)
                 ver = ch.ver
                 next_ref, next_refpb = ch.next_ref, ch.next_refpb
-            issued = False
-            nt = INF
-            for k in range(nslots):
-                c = cache[k]
-                if c is not None and c[0] == ver and now <= c[1]:
-                    t = c[1]
-                    if t == now:
-                        issue(c[2], c[3], c[4], c[5], now)
-                        issued = True
-                    elif t < nt:
-                        nt = t
-                else:
-                    t, src, j, cmd, bk = scan(k, now)
-                    cache[k] = (ver, t, src, j, cmd, bk)
-                    if t == now:
-                        issue(src, j, cmd, bk, now)
-                        issued = True
-                    elif t < nt:
-                        nt = t
-            if issued:
-                next_time = now + 1
-            else:
+            while True:
+                issued = False
+                nt = INF
+                for k in slot_ids:
+                    c = cache[k]
+                    if c is not None and c[0] == ver and now <= c[1]:
+                        t = c[1]
+                        if t == now:
+                            issue(c[2], c[3], c[4], c[5], now)
+                            issued = True
+                        elif t < nt:
+                            nt = t
+                    else:
+                        t, src, j, cmd, bk = scan(k, now)
+                        cache[k] = (ver, t, src, j, cmd, bk)
+                        if t == now:
+                            issue(src, j, cmd, bk, now)
+                            issued = True
+                        elif t < nt:
+                            nt = t
+                if issued:
+                    next_time = now + 1
+                    break
                 if next_ref < nt:
                     nt = next_ref
                 if next_refpb < nt:
@@ -749,6 +742,13 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                     if t < nt:
                         nt = max(t, now + 1)
                 next_time = nt
+                # nothing issued: when nothing else happens before ``nt`` either (no front-end step,
+                # refresh or closed-page PRE due, the row-hit test unchanged), cycle ``nt`` starts
+                # straight with its (cached) issue, as the next loop pass would
+                if (nt >= fe_next or nt >= next_ref or nt >= next_refpb or cap_pending
+                        or (hit_ok and hit_ver != ver) or (nxt >= n and not (rsize or wsize or active))):
+                    break
+                now = nt
             if nxt < n:
                 if freed and fe_next == INF:
                     a = arrival[nxt]

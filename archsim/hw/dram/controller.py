@@ -77,6 +77,43 @@ class _Buffer:
 KIND_ACT, KIND_PRE, KIND_HIT = 0, 1, 2
 
 
+def _compile_update(ops: tuple, wops: tuple):
+    """One function ``f(now)`` doing what looping over ``ops`` (``(ready list, node, latency)``
+    max-updates) and ``wops`` (``(history, windowed triples)``) does in
+    :meth:`FastChannel._issue`, as straight-line code (the lists are bound by name)."""
+    names: dict[int, str] = {}
+    env: dict = {}
+
+    def ref(obj) -> str:
+        k = id(obj)
+        if k not in names:
+            names[k] = f"a{len(names)}"
+            env[names[k]] = obj
+        return names[k]
+
+    lines = ["def f(now):"]
+    lats: dict[int, list] = {}
+    for arr, i, lat in ops:
+        lats.setdefault(lat, []).append((arr, i))
+    for lat, targets in lats.items():
+        lines.append(f" v = now + {lat}")
+        for arr, i in targets:
+            a = ref(arr)
+            lines.append(f" if {a}[{i}] < v: {a}[{i}] = v")
+    for hn, wins in wops:
+        h = ref(hn)
+        lines.append(f" {h}.pop()")
+        lines.append(f" {h}.insert(0, now)")
+        for arr, i, lat, wn in wins:
+            a = ref(arr)
+            lines.append(f" p = {h}[{wn - 1}]")
+            lines.append(f" if p >= 0 and {a}[{i}] < p + {lat}: {a}[{i}] = p + {lat}")
+    if len(lines) == 1:
+        lines.append(" pass")
+    exec("\n".join(lines), env)  # noqa: S102 - generated from the timing table only
+    return env["f"]
+
+
 class FastChannel:
     """One channel's controller (see the module docstring)."""
 
@@ -171,6 +208,9 @@ class FastChannel:
                 wops_c.append(tuple(wops))
             self.bops[c] = ops_c
             self.bwops[c] = wops_c
+        self.bupd: list[list | None] = [None if ops is None else [_compile_update(o, w) for o, w in zip(ops, wops)]
+                                        for ops, wops in zip(self.bops, self.bwops)]
+        self.bank_scope = [sc == "bank" for sc in e.scope]
 
     # -- front end ---------------------------------------------------------------------------------
     def room(self, write: bool) -> int:
@@ -501,17 +541,7 @@ class FastChannel:
         opens, closes = self.opens[cmd], self.closes[cmd]
         bank_scope = e.scope[cmd] == "bank"
         if bank_scope:
-            for arr, i, lat in self.bops[cmd][bk]:
-                v = now + lat
-                if arr[i] < v:
-                    arr[i] = v
-            for hn, wins in self.bwops[cmd][bk]:
-                hn.pop()
-                hn.insert(0, now)
-                for arr, i, lat, wn in wins:
-                    past = hn[wn - 1]
-                    if past >= 0 and arr[i] < past + lat:
-                        arr[i] = past + lat
+            self.bupd[cmd][bk](now)
             if opens:
                 if e.open_row[bk] < 0:
                     e._bank_opened(e.bank_rank[bk], now)
