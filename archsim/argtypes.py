@@ -19,6 +19,16 @@ def _number(text: str, kind: type, what: str, ok) -> int | float:
     return v
 
 
+def number(kind: type, what: str, ok):
+    """An argparse type: ``text`` parsed as ``kind`` and accepted when ``ok(value)``; ``what`` says
+    what was expected (for example ``number(float, "a fraction in [0, 1)", lambda v: 0 <= v < 1)``)."""
+
+    def parse(text: str):
+        return _number(text, kind, what, ok)
+
+    return parse
+
+
 def positive_int(text: str) -> int:
     """An integer > 0."""
     return _number(text, int, "a positive integer", lambda v: v > 0)

@@ -3,34 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
-from archsim.argtypes import positive_int
+from archsim.argtypes import number, positive_int
 from archsim.errors import InputError
 
 NAME = "map"
 HELP = "optimise schedule, scratchpad addresses and spills of a workload (ILP, COSMA) and write a mapping file"
 
 
-def _seconds(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not (v >= 0 and v < float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a finite number of seconds >= 0, got {text!r}")
-    return v
-
-
-def _gap(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text!r}") from None
-    if not 0 <= v < 1:
-        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text!r}")
-    return v
+_seconds = number(float, "a finite number of seconds >= 0", lambda v: 0 <= v < math.inf)
+_gap = number(float, "a fraction in [0, 1)", lambda v: 0 <= v < 1)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

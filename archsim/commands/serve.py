@@ -7,33 +7,20 @@ import math
 import sys
 from pathlib import Path
 
-from archsim.argtypes import positive_int
+from archsim.argtypes import number, positive_int
 from archsim.errors import InputError
 
 NAME = "serve"
 HELP = "serve a request stream on an LLM system with continuous batching (throughput, TTFT, TBT, E2E, energy)"
 
 
+_rate_number = number(float, "requests per second (a positive number or inf)", lambda v: v > 0)
+_fraction = number(float, "a fraction of the mean in [0, 10)", lambda v: 0 <= v < 10)
+
+
 def _rate(text: str) -> float:
-    if text.lower() in ("inf", "closed"):
-        return math.inf
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected requests per second (a positive number or inf), got {text!r}") from None
-    if not v > 0 or math.isnan(v):
-        raise argparse.ArgumentTypeError(f"expected requests per second (a positive number or inf), got {text!r}")
-    return v
-
-
-def _fraction(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not 0 <= v < 10:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return v
+    """Requests per second; ``inf`` or ``closed`` for a closed loop."""
+    return math.inf if text.lower() == "closed" else _rate_number(text)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
