@@ -23,9 +23,15 @@ def test_t4_eager_overhead_follows_from_gpt_fast():
     # gpt-fast (PyTorch blog, 2023): LLaMA-7B at batch 1 on an A100 in eager mode, 25.5 tokens/s;
     # archsim's a100 roofline of the same step with the T4 preset's efficiency knobs (0.7, 0.8)
     g = load_workload("llama-2-7b", phase="decode", seq_len=128)
+    assert len(g.ops) == 515                                   # as the t4-eager preset's comment states
+    # the roofline by hand from the A100 datasheet (312 TFLOPS FP16, 2.039 TB/s) and the knobs: each
+    # op max(ops / (312e12 x 0.7), bytes read + written / (2.039e12 x 0.8)), ops one after another
+    roofline_ns = sum(max((2 * op.macs if op.is_gemm else op.vector_ops) / (312e12 * 0.7),
+                          (op.input_bytes + op.output_bytes) / (2.039e12 * 0.8)) * 1e9 for op in g.ops)
+    assert roofline_ns == pytest.approx(8.31e6, rel=0.005)     # the preset comment's 8.31 ms
     a100 = resolve_arch("a100").replace(compute_efficiency=0.7, memory_efficiency=0.8)
-    roofline_ns = run(a100, g, record_events=False).totals["time_ns"]
-    per_op_ns = (1e9 / 25.5 - roofline_ns) / len(g.ops)
+    assert run(a100, g, record_events=False).totals["time_ns"] == pytest.approx(roofline_ns, rel=1e-12)
+    per_op_ns = (1e9 / 25.5 - roofline_ns) / len(g.ops)       # (39.22 - 8.31) ms / 515 = 60.0 us
     spec = resolve_arch("t4-eager")
     assert spec.launch_overhead_ns == pytest.approx(per_op_ns, rel=0.005)
     t4 = resolve_arch("t4")

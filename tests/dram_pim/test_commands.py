@@ -151,11 +151,13 @@ def test_the_timing_table_has_every_pim_command():
     assert tm.read_data_cycles == 24 + 2 * 2
 
 
-@pytest.mark.parametrize("preset", ["pim-gpt", "hbm-pim", "aim"])
-def test_presets_load_and_resolve(preset):
+# units by hand from the presets: pim-gpt 8 channels x 16 banks; hbm-pim 8 channels x 2
+# pseudo-channels x 8 units (one per 2 of 16 banks); aim 32 channels x 16 banks
+@pytest.mark.parametrize("preset,units", [("pim-gpt", 8 * 16), ("hbm-pim", 8 * 2 * 8), ("aim", 32 * 16)])
+def test_presets_load_and_resolve(preset, units):
     sp = resolve_arch(preset)
     d = sp.to_dict()
-    assert d["resolved"]["units"] == sp.channels * sp.scopes_per_channel * sp.units_per_scope
+    assert d["resolved"]["units"] == sp.channels * sp.scopes_per_channel * sp.units_per_scope == units
     assert sp.replace(pim_lanes=8).lanes_per_unit == 8
 
 

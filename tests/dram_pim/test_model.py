@@ -160,6 +160,9 @@ def test_refresh_overlay_matches_the_executor():
     for start in (0, 1000, 2500):
         exact = run_program(dev.timing, prog, refresh_start=start)
         trefi = dev.trefi
+        assert trefi == 3325                                  # gddr6-14000 tREFI (test_commands)
+        # an interrupted stream stalls at least tRTP 4 + tRP 30 + tRFC 210 + tRCD 30 = 274 cycles
+        assert dev.refresh_penalty[0] >= 4 + 30 + 210 + 30
         # the executor's first refresh falls at tREFI - start: the overlay's step starts at `start`
         n = refreshes_in(start, base.cycles, trefi, dev.refresh_penalty[0])
         # the executor only refreshes before a command: one due in the last read-out's tail is not
