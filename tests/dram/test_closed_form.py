@@ -148,8 +148,9 @@ def test_bank_group_interleaving_streams_at_tccd_s():
     n = 512
     res = replay(s, trace(np.arange(n) * 64), mapping="bg-interleave", config=NO_REFRESH, record_commands=True)
     rd = np.asarray([r[0] for r in res.run.log if r[2] == "RD"])
-    assert (np.diff(rd) == 4).all()
-    assert res.figures["total_cycles"] == rd[0] + 4 * (n - 1) + 21
+    # the first RD goes to bank group 0, opened by the ACT at cycle 0: tRCD = 17; data CL + tBURST = 21
+    assert rd[0] == 17 and (np.diff(rd) == 4).all()
+    assert res.figures["total_cycles"] == 17 + 4 * (n - 1) + 21
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,8 +177,10 @@ def test_per_bank_refresh_count_is_simulated_time_over_trefipb():
     res = replay(s, trace(rng.integers(0, 1 << 26, n) * 64, arrivals=np.arange(n) * 37),
                  config=ControllerConfig(refresh="per-bank"))
     T = res.figures["total_cycles"]
-    assert T % 122 > 30
-    assert res.figures["commands_detail"]["REFpb"] == T // 122 and res.figures["commands_detail"]["REFab"] == 0
+    trefipb = -(-3900 // 32)  # tREFI 3.9 us at 1 GHz over 32 banks per channel, rounded up: 122
+    assert s.t("tREFIpb") == trefipb
+    assert T % trefipb > 30
+    assert res.figures["commands_detail"]["REFpb"] == T // trefipb and res.figures["commands_detail"]["REFab"] == 0
 
 
 # ---------------------------------------------------------------------------------------------

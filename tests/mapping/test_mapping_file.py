@@ -13,6 +13,8 @@ from archsim.mapping.optimize import MapOptions
 from archsim.mapping.problem import MemProblem
 from archsim.workload import load_workload
 
+from .test_golden import R18_BASE, R18_MR, R18_NC
+
 
 @pytest.fixture(scope="module")
 def r18():
@@ -26,7 +28,7 @@ def test_document_has_every_part(r18):
     assert d["schema_version"] == 1 and d["kind"] == "archsim-mapping" and d["archsim_version"]
     gi = d["inputs"]["graph"]
     assert gi["name"] == "resnet18" and gi["hash"].startswith("sha256:") and gi["ops"] == 31
-    assert d["inputs"]["scratchpad_bytes"] == r.problem.scratchpad_bytes == 2409984
+    assert d["inputs"]["scratchpad_bytes"] == r.problem.scratchpad_bytes == R18_MR  # derived in test_golden
     assert d["inputs"]["options"]["time_limit_s"] == 10
     assert len(d["schedule"]) == 31 and set(d["schedule"]) == {op.name for op in g.ops}
     tr = d["traffic"]
@@ -89,13 +91,15 @@ def test_cli_writes_file_and_prints_summary(tmp_path):
     r = subprocess.run([sys.executable, "-m", "archsim.cli", "map", "--workload", "resnet18", "--scratchpad-bytes",
                         "M_R", "--time-limit-s", "10", "--out", str(out)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+    # reduction vs the best baseline: 1 - 100352 / 150528 = 1/3 (both derived in test_golden)
+    assert f"{100 * (1 - R18_NC / R18_BASE):.1f} %" == "33.3 %"
     for word in ("compulsory B", "non-compulsory B", "peak B", "OPTIMAL", "bound B", "seconds",
                  "best fit + Belady (graph order)", "greedy by size", "33.3 %"):
         assert word in r.stdout
-    assert load_mapping(out).cost.non_compulsory_bytes == 100352
+    assert load_mapping(out).cost.non_compulsory_bytes == R18_NC
     j = subprocess.run([sys.executable, "-m", "archsim.cli", "map", "--workload", "resnet18", "--scratchpad-bytes",
-                        "2409984", "--format", "json"], capture_output=True, text=True)
-    assert j.returncode == 0 and json.loads(j.stdout)["traffic"]["non_compulsory_bytes"] == 100352
+                        str(R18_MR), "--format", "json"], capture_output=True, text=True)
+    assert j.returncode == 0 and json.loads(j.stdout)["traffic"]["non_compulsory_bytes"] == R18_NC
 
 
 def test_cli_infeasible_budget_is_a_result(tmp_path):
