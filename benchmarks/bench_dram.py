@@ -2,13 +2,15 @@
 
 Traces are generated at run time from a seed (500 000 64 B reads by default): ``random``
 (uniform over the standard's capacity) and ``sequential``, replayed on one DDR4-2400 channel and
-one HBM2 channel with the default mapping (RoBaRaCoCh), FR-FCFS, open page, all-bank refresh.
+one HBM2 channel with the default mapping (RoBaRaCoCh), FR-FCFS, open page, all-bank refresh; and
+``paced`` on DDR4 (random reads arriving one per 200 ns, a mostly idle channel).
 Every case also parses the same trace from a DRAMsim3-format file, to show the trace reader's rate.
 
 CPU time (``time.process_time``) is the figure, as in the reference measurements of Ramulator 2.1
 and DRAMsim3 on the same class of shared 2-core machine (``../shared/reference/dram_pim.md``
 section 3): requests per CPU-second 166 k / 283 k (Ramulator, DDR4 random / sequential),
-142 k / 203 k (Ramulator, HBM2), 116 k / 273 k and 86 k / 414 k (DRAMsim3). The simulated
+142 k / 203 k (Ramulator, HBM2), 116 k / 273 k and 86 k / 414 k (DRAMsim3); paced DDR4 118 k
+(Ramulator, 28.2 M cycles per CPU-second) and 30 k (DRAMsim3). The simulated
 bandwidth of each case is printed next to the figure those runs gave, as a sanity check.
 
 Run: ``make bench`` or ``python benchmarks/bench_dram.py [--requests N] [--repeat K] [--json FILE]``.
@@ -39,12 +41,20 @@ REFERENCE = {
                          "ramulator2_cycles_per_req": 0.54e6 / 142e3},
     ("hbm2", "sequential"): {"ramulator2_req_per_cpu_s": 203e3, "dramsim3_req_per_cpu_s": 414e3,
                              "ramulator2_cycles_per_req": 0.80e6 / 203e3},
+    # random reads paced one per 200 ns (mostly idle): the figure is simulated cycles per CPU-second
+    ("ddr4-2400", "paced"): {"ramulator2_req_per_cpu_s": 118e3, "dramsim3_req_per_cpu_s": 30e3,
+                             "ramulator2_cycles_per_req": 28.2e6 / 118e3},
 }
+PACED_NS = 200
 
 
 def bench_case(name: str, kind: str, n: int, repeat: int, tmp: Path) -> dict:
     s = load_standard(name)
-    tr = synthetic_trace(kind, n, seed=1, capacity_bytes=s.capacity_bytes)
+    if kind == "paced":
+        tr = synthetic_trace("random", n, seed=1, capacity_bytes=s.capacity_bytes,
+                             gap_cycles=round(PACED_NS / s.tck_ns))
+    else:
+        tr = synthetic_trace(kind, n, seed=1, capacity_bytes=s.capacity_bytes)
     best = None
     for _ in range(repeat):
         t0 = time.process_time()
@@ -80,7 +90,9 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as d:
         for name in ("ddr4-2400", "hbm2"):
-            for kind in ("random", "sequential"):
+            for kind in ("random", "sequential", "paced"):
+                if (name, kind) not in REFERENCE:
+                    continue
                 rows.append(bench_case(name, kind, args.requests, args.repeat, Path(d)))
                 r = rows[-1]
                 print(f"{name:10s} {kind:10s} {r['requests']:>8,} req  {r['cpu_s']:7.2f} CPU-s  "
