@@ -250,9 +250,33 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             done[r] = cycle if k == 1 else max(burst_end[f:f + k])
             completed.append(r)
 
+    def dequeue(j, bk, row, w):
+        """:meth:`FastChannel._remove`: burst ``j`` leaves its read or write buffer (once per
+        burst, when its ACT or its final command issues); returns that buffer."""
+        nonlocal rsize, wsize, freed
+        buf = wbuf if w else rbuf
+        q = buf.bq[bk]
+        if q[0] == j:
+            del q[0]
+        else:
+            q.remove(j)
+        rc = buf.rows[bk]
+        m = rc[row] - 1
+        if m:
+            rc[row] = m
+        else:
+            del rc[row]
+        if w:
+            wsize -= 1
+            wa.discard(addr_of[j])
+        else:
+            rsize -= 1
+        freed = True
+        return buf
+
     def issue(src, j, cmd, bk, now):
         """:meth:`FastChannel._issue`."""
-        nonlocal ver, rsize, wsize, freed
+        nonlocal ver
         if src == PRIO:
             final = prio[0][0]
             row = -1
@@ -317,24 +341,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 retire(j, now if w else now + rl)
                 return
             else:
-                buf = wbuf if w else rbuf
-                q = buf.bq[bk]
-                if q[0] == j:
-                    del q[0]
-                else:
-                    q.remove(j)
-                rc = buf.rows[bk]
-                m = rc[row] - 1
-                if m:
-                    rc[row] = m
-                else:
-                    del rc[row]
-                if w:
-                    wsize -= 1
-                    wa.discard(addr_of[j])
-                else:
-                    rsize -= 1
-                freed = True
+                buf = dequeue(j, bk, row, w)
                 if closes:
                     if rbq[bk] or not w:
                         recompute(rbuf, bk)
@@ -346,24 +353,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 return
         elif opens and src != PRIO:
             if src == RW:
-                buf = wbuf if w else rbuf
-                q = buf.bq[bk]
-                if q[0] == j:
-                    del q[0]
-                else:
-                    q.remove(j)
-                rc = buf.rows[bk]
-                m = rc[row] - 1
-                if m:
-                    rc[row] = m
-                else:
-                    del rc[row]
-                if w:
-                    wsize -= 1
-                    wa.discard(addr_of[j])
-                else:
-                    rsize -= 1
-                freed = True
+                dequeue(j, bk, row, w)
             active.append(j)
             act_count[bk] += 1
         if opens or closes:
