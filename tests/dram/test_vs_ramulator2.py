@@ -19,7 +19,6 @@ changed are accounted for here:
 
 import hashlib
 import json
-import random
 from pathlib import Path
 
 import pytest
@@ -27,12 +26,9 @@ import pytest
 from archsim.hw.dram.config import ControllerConfig
 from archsim.hw.dram.replay import replay
 
+from .peer_traces import N, recorded_trace
+
 GOLDEN = json.loads((Path(__file__).parents[1] / "golden" / "ramulator2" / "results.json").read_text())
-N = 20_000
-# (line bytes, capacity bytes, same-bank new-row stride bytes): DDR4-2400 8Gb x8, one rank (8 GiB,
-# RoBaRaCoCh = 6 offset + 7 column + 2 bank-group + 2 bank bits below the row); HBM2 one channel of
-# two 8 Gb pseudo-channels (1 GiB; 5 offset + 5 column + 1 pseudo-channel + 2 + 2 bits)
-GEOMETRY = {"ddr4-2400": (64, 8 << 30, 1 << 17), "hbm2": (32, 1 << 30, 1 << 15)}
 # HBM2 random traffic is command-bus-bound: Ramulator 2.1 (archsim) issues a row and a column command
 # per cycle, the recorded 2.0-era controller one; see the golden README
 CYCLES_NOT_COMPARED = {("hbm2", "rand_rd"), ("hbm2", "rand_rw30")}
@@ -47,36 +43,9 @@ RAMULATOR_20_BUFFERS = dict(read_buffer_size=33, write_buffer_size=33,
 STREAM_DIFFERS = {"rand_rw30"}
 
 
-def trace_text(standard: str, kind: str) -> str:
-    """The recorded trace (Ramulator LD/ST lines), generated as it was for the golden runs."""
-    line, cap, stride = GEOMETRY[standard]
-    lines = cap // line
-    if kind == "rand_rd":
-        rnd = random.Random(42)
-        rows = [f"LD 0x{rnd.randrange(lines) * line:x}\n" for _ in range(N)]
-    elif kind == "seq_rd":
-        rows = [f"LD 0x{i * line:x}\n" for i in range(N)]
-    elif kind == "rand_rw30":
-        rnd = random.Random(43)
-        rows = [f"{'ST' if rnd.random() < 0.3 else 'LD'} 0x{rnd.randrange(lines) * line:x}\n" for _ in range(N)]
-    elif kind == "seq_rw30":
-        rnd = random.Random(44)
-        rows = [f"{'ST' if rnd.random() < 0.3 else 'LD'} 0x{i * line:x}\n" for i in range(N)]
-    elif kind == "stride_bank":
-        rows = [f"LD 0x{i * stride:x}\n" for i in range(N)]
-    elif kind == "stride_bank_wr":
-        rows = [f"{'ST' if i % 2 else 'LD'} 0x{i * stride:x}\n" for i in range(N)]
-    else:
-        raise ValueError(kind)
-    return "".join(rows)
-
-
 def run_case(case, tmp_path, *, record: bool = False):
     std, kind = case["standard"], case["trace"]
-    text = trace_text(std, kind)
-    assert hashlib.sha256(text.encode()).hexdigest() == case["trace_sha256"], "not the recorded trace"
-    path = tmp_path / f"{std}_{kind}.trace"
-    path.write_text(text)
+    text, path = recorded_trace(tmp_path, std, kind, case["trace_sha256"])
     if std == "hbm2":
         cfg = ControllerConfig(accepts_per_cycle=1, request_bytes=32, refresh="none", **RAMULATOR_20_BUFFERS)
     else:

@@ -1,0 +1,46 @@
+"""The 20,000-line LD/ST traces replayed through archsim and through peer simulators built from
+source (tests/golden/ramulator2, tests/golden/dramsim3): each is regenerated here from its seed,
+byte for byte as it was recorded (the tests check its SHA-256)."""
+
+import hashlib
+import random
+from pathlib import Path
+
+N = 20_000
+# (line bytes, capacity bytes, same-bank new-row stride bytes): DDR4-2400 8Gb x8, one rank (8 GiB,
+# RoBaRaCoCh = 6 offset + 7 column + 2 bank-group + 2 bank bits below the row); HBM2 one channel of
+# two 8 Gb pseudo-channels (1 GiB; 5 offset + 5 column + 1 pseudo-channel + 2 + 2 bits)
+GEOMETRY = {"ddr4-2400": (64, 8 << 30, 1 << 17), "hbm2": (32, 1 << 30, 1 << 15)}
+
+
+def trace_text(standard: str, kind: str) -> str:
+    """The recorded trace (Ramulator LD/ST lines), generated as it was for the golden runs."""
+    line, cap, stride = GEOMETRY[standard]
+    lines = cap // line
+    if kind == "rand_rd":
+        rnd = random.Random(42)
+        rows = [f"LD 0x{rnd.randrange(lines) * line:x}\n" for _ in range(N)]
+    elif kind == "seq_rd":
+        rows = [f"LD 0x{i * line:x}\n" for i in range(N)]
+    elif kind == "rand_rw30":
+        rnd = random.Random(43)
+        rows = [f"{'ST' if rnd.random() < 0.3 else 'LD'} 0x{rnd.randrange(lines) * line:x}\n" for _ in range(N)]
+    elif kind == "seq_rw30":
+        rnd = random.Random(44)
+        rows = [f"{'ST' if rnd.random() < 0.3 else 'LD'} 0x{i * line:x}\n" for i in range(N)]
+    elif kind == "stride_bank":
+        rows = [f"LD 0x{i * stride:x}\n" for i in range(N)]
+    elif kind == "stride_bank_wr":
+        rows = [f"{'ST' if i % 2 else 'LD'} 0x{i * stride:x}\n" for i in range(N)]
+    else:
+        raise ValueError(kind)
+    return "".join(rows)
+
+
+def recorded_trace(tmp_path: Path, standard: str, kind: str, sha256: str) -> tuple[str, Path]:
+    """The trace's text and a file holding it, after checking it is the one the peer ran."""
+    text = trace_text(standard, kind)
+    assert hashlib.sha256(text.encode()).hexdigest() == sha256, "not the recorded trace"
+    path = tmp_path / f"{standard}_{kind}.trace"
+    path.write_text(text)
+    return text, path
