@@ -1,6 +1,7 @@
 """The 20,000-line LD/ST traces replayed through archsim and through peer simulators built from
-source (tests/golden/ramulator2, tests/golden/dramsim3): each is regenerated here from its seed,
-byte for byte as it was recorded (the tests check its SHA-256)."""
+source (tests/golden/ramulator2, ramulator21, dramsim3): each is regenerated here from its seed,
+byte for byte as it was recorded (the tests check its SHA-256), and the digest a recorded command
+log is compared by."""
 
 import hashlib
 import random
@@ -44,3 +45,20 @@ def recorded_trace(tmp_path: Path, standard: str, kind: str, sha256: str) -> tup
     path = tmp_path / f"{standard}_{kind}.trace"
     path.write_text(text)
     return text, path
+
+
+def stream_digest(log) -> tuple[int, str]:
+    """(commands, SHA-256) of ``cycle command bankgroup bank row`` lines from archsim's command log
+    (the recorded peer logs were hashed the same way, their cycle numbers less one: a Ramulator
+    controller counts the tick before issuing); row -1 unless ACT/RD/WR."""
+    h = hashlib.sha256()
+    for clk, _ch, cmd, _rank, bg, bank, row in log:
+        h.update(f"{clk} {cmd} {bg} {bank} {row if cmd in ('ACT', 'RD', 'WR') else -1}\n".encode())
+    return len(log), h.hexdigest()
+
+
+def drained_cycles(run) -> int:
+    """The end cycle in a Ramulator controller's numbering: one ahead of archsim's when the run
+    ends on read data; equal when it ends one cycle after a final write."""
+    last_is_read = not run.log or run.log[-1][2] != "WR"
+    return run.total_cycles + (1 if last_is_read else 0)
