@@ -11,7 +11,11 @@ N = 20_000
 # (line bytes, capacity bytes, same-bank new-row stride bytes): DDR4-2400 8Gb x8, one rank (8 GiB,
 # RoBaRaCoCh = 6 offset + 7 column + 2 bank-group + 2 bank bits below the row); HBM2 one channel of
 # two 8 Gb pseudo-channels (1 GiB; 5 offset + 5 column + 1 pseudo-channel + 2 + 2 bits)
-GEOMETRY = {"ddr4-2400": (64, 8 << 30, 1 << 17), "hbm2": (32, 1 << 30, 1 << 15)}
+# DDR5-4800 16Gb x8, one rank (8 GiB; 6 offset + 6 column + 3 bank-group + 2 bank bits)
+GEOMETRY = {"ddr4-2400": (64, 8 << 30, 1 << 17), "hbm2": (32, 1 << 30, 1 << 15), "ddr5-4800": (64, 8 << 30, 1 << 17)}
+# Ramulator's mapper names as archsim field orders (MSB to LSB): Ramulator fills the address vector
+# from the last level (column) upwards (linear_mappers.cpp); RoBaRaCoCh is archsim's default
+MAPPING = {"RoBaRaCoCh": None, "ChRaBaRoCo": "Ch:Ra:Bg:Ba:Ro:Co"}
 
 
 def trace_text(standard: str, kind: str) -> str:
@@ -48,12 +52,13 @@ def recorded_trace(tmp_path: Path, standard: str, kind: str, sha256: str) -> tup
 
 
 def stream_digest(log) -> tuple[int, str]:
-    """(commands, SHA-256) of ``cycle command bankgroup bank row`` lines from archsim's command log
-    (the recorded peer logs were hashed the same way, their cycle numbers less one: a Ramulator
-    controller counts the tick before issuing); row -1 unless ACT/RD/WR."""
+    """(commands, SHA-256) of ``cycle command rank bankgroup bank row`` lines from archsim's command
+    log (rank: the pseudo-channel on HBM); the recorded peer logs were hashed the same way, their
+    cycle numbers less one (a Ramulator controller counts the tick before issuing); row -1 unless
+    ACT/RD/WR."""
     h = hashlib.sha256()
-    for clk, _ch, cmd, _rank, bg, bank, row in log:
-        h.update(f"{clk} {cmd} {bg} {bank} {row if cmd in ('ACT', 'RD', 'WR') else -1}\n".encode())
+    for clk, _ch, cmd, rank, bg, bank, row in log:
+        h.update(f"{clk} {cmd} {rank} {bg} {bank} {row if cmd in ('ACT', 'RD', 'WR') else -1}\n".encode())
     return len(log), h.hexdigest()
 
 

@@ -25,15 +25,12 @@ import pytest
 from archsim.hw.dram.config import ControllerConfig
 from archsim.hw.dram.replay import replay
 
-from .peer_traces import N, drained_cycles, recorded_trace, stream_digest
+from .peer_traces import MAPPING, N, drained_cycles, recorded_trace, stream_digest
 
 GOLDEN = json.loads((Path(__file__).parents[1] / "golden" / "ramulator2" / "results.json").read_text())
 # HBM2 random traffic is command-bus-bound: Ramulator 2.1 (archsim) issues a row and a column command
 # per cycle, the recorded 2.0-era controller one; see the golden README
 CYCLES_NOT_COMPARED = {("hbm2", "rand_rd"), ("hbm2", "rand_rw30")}
-# Ramulator's mapper names as archsim field orders (MSB to LSB): Ramulator fills the address vector
-# from the last level (column) upwards (linear_mappers.cpp)
-MAPPING = {"RoBaRaCoCh": None, "ChRaBaRoCo": "Ch:Ra:Bg:Ba:Ro:Co"}
 # the recorded build's effective buffers (see the module docstring): 33 entries, drain above 25.6
 # writes, back to reads below 6.4
 RAMULATOR_20_BUFFERS = dict(read_buffer_size=33, write_buffer_size=33,
