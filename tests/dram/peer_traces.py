@@ -11,8 +11,12 @@ N = 20_000
 # (line bytes, capacity bytes, same-bank new-row stride bytes): DDR4-2400 8Gb x8, one rank (8 GiB,
 # RoBaRaCoCh = 6 offset + 7 column + 2 bank-group + 2 bank bits below the row); HBM2 one channel of
 # two 8 Gb pseudo-channels (1 GiB; 5 offset + 5 column + 1 pseudo-channel + 2 + 2 bits)
-# DDR5-4800 16Gb x8, one rank (8 GiB; 6 offset + 6 column + 3 bank-group + 2 bank bits)
-GEOMETRY = {"ddr4-2400": (64, 8 << 30, 1 << 17), "hbm2": (32, 1 << 30, 1 << 15), "ddr5-4800": (64, 8 << 30, 1 << 17)}
+# DDR5-4800 16Gb x8, one rank (8 GiB; 6 offset + 6 column + 3 bank-group + 2 bank bits); HBM3 one
+# pseudo-channel pair (1 KB rows x 32 banks), LPDDR5-6400 and GDDR6-14000 one channel (2 KB rows x
+# 16 banks), 32 B bursts: the stride is one row across every bank below the row bits
+GEOMETRY = {"ddr4-2400": (64, 8 << 30, 1 << 17), "hbm2": (32, 1 << 30, 1 << 15), "ddr5-4800": (64, 8 << 30, 1 << 17),
+            "hbm3": (32, 1 << 30, 1 << 15), "lpddr5-6400": (32, 1 << 30, 1 << 15),
+            "gddr6-14000": (32, 1 << 29, 1 << 15)}
 # Ramulator's mapper names as archsim field orders (MSB to LSB): Ramulator fills the address vector
 # from the last level (column) upwards (linear_mappers.cpp); RoBaRaCoCh is archsim's default
 MAPPING = {"RoBaRaCoCh": None, "ChRaBaRoCo": "Ch:Ra:Bg:Ba:Ro:Co"}
