@@ -22,27 +22,31 @@ GEOMETRY = {"ddr4-2400": (64, 8 << 30, 1 << 17), "hbm2": (32, 1 << 30, 1 << 15),
 MAPPING = {"RoBaRaCoCh": None, "ChRaBaRoCo": "Ch:Ra:Bg:Ba:Ro:Co"}
 
 
+# kind -> (seed of its random stream or None, share of writes, address pattern); a random address
+# is drawn after the line's LD/ST draw, and a kind without writes draws no LD/ST
+KINDS = {
+    "rand_rd": (42, 0.0, "random"), "seq_rd": (None, 0.0, "sequential"),
+    "rand_rw30": (43, 0.3, "random"), "seq_rw30": (44, 0.3, "sequential"),
+    "stride_bank": (None, 0.0, "stride"), "stride_bank_wr": (None, 0.5, "stride"),
+}
+
+
 def trace_text(standard: str, kind: str) -> str:
     """The recorded trace (Ramulator LD/ST lines), generated as it was for the golden runs."""
     line, cap, stride = GEOMETRY[standard]
-    lines = cap // line
-    if kind == "rand_rd":
-        rnd = random.Random(42)
-        rows = [f"LD 0x{rnd.randrange(lines) * line:x}\n" for _ in range(N)]
-    elif kind == "seq_rd":
-        rows = [f"LD 0x{i * line:x}\n" for i in range(N)]
-    elif kind == "rand_rw30":
-        rnd = random.Random(43)
-        rows = [f"{'ST' if rnd.random() < 0.3 else 'LD'} 0x{rnd.randrange(lines) * line:x}\n" for _ in range(N)]
-    elif kind == "seq_rw30":
-        rnd = random.Random(44)
-        rows = [f"{'ST' if rnd.random() < 0.3 else 'LD'} 0x{i * line:x}\n" for i in range(N)]
-    elif kind == "stride_bank":
-        rows = [f"LD 0x{i * stride:x}\n" for i in range(N)]
-    elif kind == "stride_bank_wr":
-        rows = [f"{'ST' if i % 2 else 'LD'} 0x{i * stride:x}\n" for i in range(N)]
-    else:
-        raise ValueError(kind)
+    seed, writes, pattern = KINDS[kind]
+    rnd = random.Random(seed)
+    rows = []
+    for i in range(N):
+        if pattern == "stride":
+            op = "ST" if writes and i % 2 else "LD"  # alternating
+        else:
+            op = "ST" if writes and rnd.random() < writes else "LD"
+        if pattern == "random":
+            addr = rnd.randrange(cap // line) * line
+        else:
+            addr = i * (stride if pattern == "stride" else line)
+        rows.append(f"{op} 0x{addr:x}\n")
     return "".join(rows)
 
 
