@@ -223,8 +223,8 @@ def _analytic(xfers: list[_Xfer], work: list[_Work], cwait: list[int], bw, lat: 
 def _event(xfers: list[_Xfer], work: list[_Work], cwait: list[int], spec, names: list[str],
            record: bool) -> tuple[_Timeline, EventTable]:
     from archsim.engine import Link, Simulation
+    from archsim.hw.link import link_bandwidth
     from archsim.hw.systolic.event import SystolicUnit, VectorUnit
-    from archsim.hw.systolic.physical import link_bandwidth
 
     sim = Simulation({"core": spec.clock_hz}, record_events=record)
     array = SystolicUnit(sim, "systolic", spec)
@@ -281,7 +281,7 @@ def _event(xfers: list[_Xfer], work: list[_Work], cwait: list[int], spec, names:
 def execute_mapping(graph: Graph, spec: Any, mapping: Mapping | str | Path, *, level: str = "event",
                     record_events: bool = True, seed: int = 0, energy_table: EnergyTable | None = None) -> RunResult:
     """Run ``graph`` on the systolic ``spec`` as ``mapping`` says (see module docstring)."""
-    from archsim.hw.systolic.physical import link_bandwidth
+    from archsim.hw.link import link_bandwidth
 
     src = str(mapping) if not isinstance(mapping, Mapping) else mapping.source
     m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)

@@ -9,8 +9,9 @@ exactly; other traffic on the link shows up as stall.
 from __future__ import annotations
 
 from archsim.engine import Component, Link, Simulation
-from archsim.hw.bitserial.physical import Schedule, link_bandwidth
+from archsim.hw.bitserial.physical import Schedule
 from archsim.hw.bitserial.spec import BitSerialSpec
+from archsim.hw.link import link_bandwidth
 
 
 class PEArray(Component):

@@ -28,7 +28,7 @@ from archsim.hw.bitserial import artifact, physical
 from archsim.hw.bitserial.event import BitSerialMachine
 from archsim.hw.bitserial.hwformats import HwFormat, kv_hw_format, weight_hw_format
 from archsim.hw.bitserial.spec import BitSerialSpec
-from archsim.hw.link import vector_events
+from archsim.hw.link import link_bandwidth, read_cycles, vector_cycles, vector_events, write_cycles
 from archsim.results import RunResult
 from archsim.workload.graph import Graph, Op
 
@@ -94,14 +94,14 @@ class Outcome:
 def _gemm_events(op: str, sched: physical.Schedule, tim: physical.Timing, spec: BitSerialSpec, pes: int) -> EventTable:
     """The spans the event level records, in closed form (same rows, same times)."""
     ev = EventTable(clock_hz=spec.clock_hz)
-    bw = physical.link_bandwidth(spec)
+    bw = link_bandwidth(spec)
     starts = tim.step_start_cycles
     comp = sched.compute_cycles
     terms = sched.timing.terms
     ev.extend(start_cycle=starts, end_cycle=starts + comp, unit="pe_array", op=op, kind="compute", macs=sched.macs,
               util=np.minimum(1.0, sched.macs / (np.maximum(comp, 1) * (pes * spec.dot_product_size / terms))))
-    occ_r = physical.read_cycles(sched.load_bytes, bw, 0)
-    occ_w = physical.write_cycles(sched.write_bytes, bw)
+    occ_r = read_cycles(sched.load_bytes, bw, 0)
+    occ_w = write_cycles(sched.write_bytes, bw)
     w_start = np.concatenate([starts[1:], [tim.cycles - tim.epilogue_cycles]])
     after_write = np.concatenate([[0], occ_w[:-2]]) if len(starts) > 1 else np.zeros(0, np.int64)
     l_start = np.concatenate([[0], starts[:-1] + after_write])
@@ -114,8 +114,8 @@ def _gemm_events(op: str, sched: physical.Schedule, tim: physical.Timing, spec: 
     spans(sched.write_bytes > 0, w_start, occ_w, sched.write_bytes, "dram_write")
     spans(sched.load_bytes > 0, l_start, occ_r, sched.load_bytes, "dram_read")
     # serial loads start when step s-1 and its DMA are done: latency + occupancy before step s
-    occ_s = physical.read_cycles(sched.serial_load_bytes, bw, 0)
-    s_start = starts - physical.read_cycles(sched.serial_load_bytes, bw, spec.dram_latency_cycles)
+    occ_s = read_cycles(sched.serial_load_bytes, bw, 0)
+    s_start = starts - read_cycles(sched.serial_load_bytes, bw, spec.dram_latency_cycles)
     spans(sched.serial_load_bytes > 0, s_start, occ_s, sched.serial_load_bytes, "dram_read")
     return ev
 
@@ -178,7 +178,7 @@ def _physical_vector(op: Op, spec: BitSerialSpec, level: str, record: bool, wfmt
                      kvfmt: HwFormat) -> Outcome:
     read_b, write_b = physical.op_io_bytes(op, spec, wfmt, kvfmt)
     ops = op.vector_ops
-    cycles, comp = physical.vector_cycles(ops, read_b, write_b, spec)
+    cycles, comp = vector_cycles(ops, read_b, write_b, spec)
     if level == "event":
         machine = BitSerialMachine(spec, spec.pes, record_events=record)
         machine.sim.process(machine.run_vector(op.name, comp, ops, read_b, write_b))

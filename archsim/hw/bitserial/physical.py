@@ -49,7 +49,7 @@ import numpy as np
 from archsim.errors import InputError
 from archsim.hw.bitserial.hwformats import HwFormat, kv_hw_format, weight_hw_format
 from archsim.hw.bitserial.spec import BitSerialSpec
-from archsim.hw.link import link_bandwidth, read_cycles, vector_cycles, write_cycles  # noqa: F401 (re-exported)
+from archsim.hw.link import link_bandwidth, read_cycles, write_cycles
 from archsim.workload.graph import CONV_KINDS, Op, OpKind, Tensor
 
 ATTENTION_KINDS = (OpKind.ATTENTION_SCORE, OpKind.ATTENTION_CONTEXT)

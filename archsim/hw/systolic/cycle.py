@@ -29,8 +29,9 @@ from fractions import Fraction
 
 import numpy as np
 
+from archsim.hw.link import link_bandwidth
 from archsim.hw.systolic.folds import FoldPlan
-from archsim.hw.systolic.physical import FoldSchedule, link_bandwidth
+from archsim.hw.systolic.physical import FoldSchedule
 from archsim.hw.systolic.spec import SystolicSpec
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from archsim.engine import Component, Link, Simulation
-from archsim.hw.systolic.physical import FoldSchedule, link_bandwidth
+from archsim.hw.link import link_bandwidth
+from archsim.hw.systolic.physical import FoldSchedule
 from archsim.hw.systolic.spec import SystolicSpec
 
 

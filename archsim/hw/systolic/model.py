@@ -27,17 +27,13 @@ from archsim.energy import EnergyTable
 from archsim.engine import ActionCounts, EventTable
 from archsim.errors import InputError
 from archsim.hw.dram.dma import with_dram_actions, with_dram_energy
-from archsim.hw.link import vector_events
+from archsim.hw.link import link_bandwidth, read_cycles, vector_cycles, vector_events, write_cycles
 from archsim.hw.systolic import cycle as cycle_level
 from archsim.hw.systolic.event import SystolicMachine
 from archsim.hw.systolic.physical import (
     FoldSchedule,
     fold_schedule,
     job_timing,
-    link_bandwidth,
-    read_cycles,
-    vector_cycles,
-    write_cycles,
 )
 from archsim.hw.systolic.scalesim import ScaleSimLayer, simulate_layer
 from archsim.hw.systolic.spec import SystolicSpec

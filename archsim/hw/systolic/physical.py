@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from archsim.hw.link import link_bandwidth, read_cycles, vector_cycles, write_cycles  # noqa: F401 (re-exported)
+from archsim.hw.link import link_bandwidth, read_cycles, write_cycles
 from archsim.hw.systolic.folds import FoldPlan
 from archsim.hw.systolic.spec import SystolicSpec
 from archsim.mapping.gemm import GemmJob

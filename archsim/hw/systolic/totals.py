@@ -27,7 +27,7 @@ from functools import lru_cache
 import numpy as np
 
 from archsim.energy import EnergyTable
-from archsim.hw.systolic.physical import link_bandwidth
+from archsim.hw.link import link_bandwidth
 from archsim.hw.systolic.spec import SystolicSpec
 from archsim.mapping.gemm import GemmJob, lower_op
 from archsim.workload.graph import Graph
