@@ -175,19 +175,18 @@ class FastChannel:
 
     def _compile_issue(self) -> None:
         """Per (bank-scope command, bank): the timing engine's update for that command at that bank
-        as flat ``(ready list, node, latency)`` triples (its own constraints, then sibling ones)
-        and ``(history, windowed triples)`` pairs. Applying them is exactly
-        :meth:`TimingEngine.issue`'s timing update (max-updates, so order does not matter) on the
-        engine's own lists, so the engine stays the state of record."""
+        (``bupd[cmd][bank](now)``), compiled from flat ``(ready list, node, latency)`` triples (its
+        own constraints, then sibling ones) and ``(history, windowed triples)`` pairs. Applying
+        them is exactly :meth:`TimingEngine.issue`'s timing update (max-updates, so order does not
+        matter) on the engine's own lists, so the engine stays the state of record."""
         e = self.eng
         nb, nc = e.nbanks, e.ncmd
         G, B, R = e.G, e.B, e.R
-        self.bops: list[list[tuple] | None] = [None] * nc
-        self.bwops: list[list[tuple] | None] = [None] * nc
+        self.bupd: list[list | None] = [None] * nc
         for c in range(nc):
             if e.scope[c] != "bank":
                 continue
-            ops_c, wops_c = [], []
+            upd_c = []
             for bk in range(nb):
                 r, g = e.bank_rank[bk], e.bank_group[bk]
                 path = (0, r, g, bk)
@@ -204,12 +203,8 @@ class FastChannel:
                         i = path[lv]
                         wops.append((e.hist[lv][c][i], tuple((e.ready[lv][n], i, lat, w)
                                                              for n, lat, w in e.win[c][lv])))
-                ops_c.append(tuple(ops))
-                wops_c.append(tuple(wops))
-            self.bops[c] = ops_c
-            self.bwops[c] = wops_c
-        self.bupd: list[list | None] = [None if ops is None else [_compile_update(o, w) for o, w in zip(ops, wops)]
-                                        for ops, wops in zip(self.bops, self.bwops)]
+                upd_c.append(_compile_update(tuple(ops), tuple(wops)))
+            self.bupd[c] = upd_c
         self.bank_scope = [sc == "bank" for sc in e.scope]
 
     # -- front end ---------------------------------------------------------------------------------
