@@ -149,24 +149,15 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         if k == 0 and active:
             aa = INF
             for j in active:
-                if wr_of[j]:
-                    t = W0[0]
-                    v = W1[rank_of[j]]
-                    if v > t:
-                        t = v
-                    v = W2[bgf[j]]
-                    if v > t:
-                        t = v
-                    v = W3[bank_of[j]]
-                else:
-                    t = D0[0]
-                    v = D1[rank_of[j]]
-                    if v > t:
-                        t = v
-                    v = D2[bgf[j]]
-                    if v > t:
-                        t = v
-                    v = D3[bank_of[j]]
+                e0, e1, e2, e3 = WRc if wr_of[j] else RDc
+                t = e0[0]
+                v = e1[rank_of[j]]
+                if v > t:
+                    t = v
+                v = e2[bgf[j]]
+                if v > t:
+                    t = v
+                v = e3[bank_of[j]]
                 if v > t:
                     t = v
                 if t < now:
