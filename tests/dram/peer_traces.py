@@ -7,6 +7,9 @@ import hashlib
 import random
 from pathlib import Path
 
+from archsim.hw.dram.config import ControllerConfig
+from archsim.hw.dram.standard import load_standard
+
 N = 20_000
 # (line bytes, capacity bytes, same-bank new-row stride bytes): DDR4-2400 8Gb x8, one rank (8 GiB,
 # RoBaRaCoCh = 6 offset + 7 column + 2 bank-group + 2 bank bits below the row); HBM2 one channel of
@@ -75,3 +78,9 @@ def drained_cycles(run) -> int:
     ends on read data; equal when it ends one cycle after a final write."""
     last_is_read = not run.log or run.log[-1][2] != "WR"
     return run.total_cycles + (1 if last_is_read else 0)
+
+
+def one_burst_per_cycle(standard: str, **options) -> ControllerConfig:
+    """The peers' front end: one trace line per cycle (LoadStoreTrace, DRAMsim3's trace CPU), each
+    line one native burst of ``standard``; ``options`` are further controller settings."""
+    return ControllerConfig(accepts_per_cycle=1, request_bytes=load_standard(standard).burst_bytes, **options)

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from archsim.hw.dram.config import ControllerConfig
 from archsim.hw.dram.replay import replay
 from archsim.hw.dram.standard import load_standard
 
-from .peer_traces import N, recorded_trace
+from .peer_traces import N, one_burst_per_cycle, recorded_trace
 
 GOLDEN = json.loads((Path(__file__).parents[1] / "golden" / "dramsim3" / "results.json").read_text())
 TREFI = 9360  # DRAMsim3 DDR4_8Gb_x8_2400.ini
@@ -36,7 +35,7 @@ def dramsim3_ddr4():
 
 def run(case, tmp_path, buffers: int = 32):
     text, path = recorded_trace(tmp_path, case["standard"], case["trace"], case["trace_sha256"])
-    cfg = ControllerConfig(accepts_per_cycle=1, read_buffer_size=buffers, write_buffer_size=buffers)
+    cfg = one_burst_per_cycle(case["standard"], read_buffer_size=buffers, write_buffer_size=buffers)
     res = replay(dramsim3_ddr4(), path, trace_format="ramulator", mapping=case["mapping"], channels=1, config=cfg)
     return text, res.run
 

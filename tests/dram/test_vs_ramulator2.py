@@ -22,10 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from archsim.hw.dram.config import ControllerConfig
 from archsim.hw.dram.replay import replay
 
-from .peer_traces import MAPPING, N, drained_cycles, recorded_trace, stream_digest
+from .peer_traces import MAPPING, N, drained_cycles, one_burst_per_cycle, recorded_trace, stream_digest
 
 GOLDEN = json.loads((Path(__file__).parents[1] / "golden" / "ramulator2" / "results.json").read_text())
 # HBM2 random traffic is command-bus-bound: Ramulator 2.1 (archsim) issues a row and a column command
@@ -42,10 +41,8 @@ STREAM_DIFFERS = {"rand_rw30"}
 def run_case(case, tmp_path, *, record: bool = False):
     std, kind = case["standard"], case["trace"]
     text, path = recorded_trace(tmp_path, std, kind, case["trace_sha256"])
-    if std == "hbm2":
-        cfg = ControllerConfig(accepts_per_cycle=1, request_bytes=32, refresh="none", **RAMULATOR_20_BUFFERS)
-    else:
-        cfg = ControllerConfig(accepts_per_cycle=1, **RAMULATOR_20_BUFFERS)
+    # the recorded commit never refreshes HBM2 (golden README)
+    cfg = one_burst_per_cycle(std, refresh="none" if std == "hbm2" else "all-bank", **RAMULATOR_20_BUFFERS)
     res = replay(std, path, trace_format="ramulator", mapping=MAPPING[case["mapping"]], channels=1, config=cfg,
                  record_commands=record)
     return text, res

@@ -22,11 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from archsim.hw.dram.config import ControllerConfig
 from archsim.hw.dram.replay import replay
 from archsim.hw.dram.standard import load_standard
 
-from .peer_traces import MAPPING, drained_cycles, recorded_trace, stream_digest
+from .peer_traces import MAPPING, drained_cycles, one_burst_per_cycle, recorded_trace, stream_digest
 
 GOLDEN = json.loads((Path(__file__).parents[1] / "golden" / "ramulator21" / "results.json").read_text())
 
@@ -41,8 +40,7 @@ def case_id(c) -> str:
 
 def run(case, tmp_path, record: bool):
     _, path = recorded_trace(tmp_path, case["standard"], case["trace"], case["trace_sha256"])
-    # one trace line is one native burst
-    cfg = ControllerConfig(accepts_per_cycle=1, request_bytes=load_standard(case["standard"]).burst_bytes)
+    cfg = one_burst_per_cycle(case["standard"])
     return replay(case["standard"], path, trace_format="ramulator", mapping=MAPPING[case["mapping"]], channels=1,
                   config=cfg, record_commands=record).run
 
