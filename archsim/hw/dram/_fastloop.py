@@ -142,31 +142,37 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 insort(lst, h)
             cd[2] = h
 
+    def best_active(now):
+        """``(cycle, burst)`` of the active buffer's FR-FCFS choice from cycle ``now`` on: the
+        earliest its RD / WR may issue, then the oldest arrival (``(INF, -1)`` if empty)."""
+        at, aa, aj = INF, INF, -1
+        for j in active:
+            e0, e1, e2, e3 = WRc if wr_of[j] else RDc
+            t = e0[0]
+            v = e1[rank_of[j]]
+            if v > t:
+                t = v
+            v = e2[bgf[j]]
+            if v > t:
+                t = v
+            v = e3[bank_of[j]]
+            if v > t:
+                t = v
+            if t < now:
+                t = now
+            if t > at:
+                continue
+            r_ = arrive[j]
+            if t < at or r_ < aa:
+                at, aa, aj = t, r_, j
+        return at, aj
+
     def scan(k, now):
         """:meth:`FastChannel._scan`."""
         nonlocal write_mode, ver
         at, aj, ac, ab = INF, -1, -1, -1
         if k == 0 and active:
-            aa = INF
-            for j in active:
-                e0, e1, e2, e3 = WRc if wr_of[j] else RDc
-                t = e0[0]
-                v = e1[rank_of[j]]
-                if v > t:
-                    t = v
-                v = e2[bgf[j]]
-                if v > t:
-                    t = v
-                v = e3[bank_of[j]]
-                if v > t:
-                    t = v
-                if t < now:
-                    t = now
-                if t > at:
-                    continue
-                r_ = arrive[j]
-                if t < at or r_ < aa:
-                    at, aa, aj = t, r_, j
+            at, aj = best_active(now)
             if aj >= 0:
                 ac = WR if wr_of[aj] else RD
                 ab = bank_of[aj]
@@ -387,28 +393,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             if plan:
                 # the active buffer first (its requests' rows are open: they wait for their RD /
                 # WR only), then FR-FCFS over the hit candidates, as the general scan does both
-                at, aj = INF, -1
-                if active:
-                    aa = INF
-                    for j in active:
-                        e0, e1, e2, e3 = WRc if wr_of[j] else RDc
-                        t = e0[0]
-                        v = e1[rank_of[j]]
-                        if v > t:
-                            t = v
-                        v = e2[bgf[j]]
-                        if v > t:
-                            t = v
-                        v = e3[bank_of[j]]
-                        if v > t:
-                            t = v
-                        if t < nt:
-                            t = nt
-                        if t > at:
-                            continue
-                        r_ = arrive[j]
-                        if t < at or r_ < aa:
-                            at, aa, aj = t, r_, j
+                at, aj = best_active(nt) if active else (INF, -1)
                 T, J = INF, INF
                 ch0 = c0[0]
                 for r in range(nranks):
