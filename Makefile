@@ -9,7 +9,7 @@ OUT     ?= runs/demo
 
 setup: $(STAMP) iverilog
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py archsim/hw/dram/_fastloop.py
 	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) (Debian: apt-get install python3 python3-venv)"; exit 1; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -34,14 +34,14 @@ demo: setup
 	@echo "Report, per-op CSV, event table, Perfetto timeline (open in https://ui.perfetto.dev) and plots are in $(OUT)/"
 
 test: setup verilator
-	$(BIN)/ruff check archsim tests benchmarks $(wildcard tools examples)
+	$(BIN)/ruff check archsim tests benchmarks setup.py $(wildcard tools examples)
 	$(BIN)/pytest -q
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py
 
 lint: setup
-	$(BIN)/ruff check archsim tests benchmarks $(wildcard tools examples)
+	$(BIN)/ruff check archsim tests benchmarks setup.py $(wildcard tools examples)
 
 clean:
 	rm -rf $(VENV) runs sim_build .pytest_cache .ruff_cache

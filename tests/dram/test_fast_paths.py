@@ -4,16 +4,20 @@ streaming mode (every queued request a hit to an open row) with the ways out of 
 is not a hit, a request of the other kind, a refresh falling due, the write drain, forwarded reads
 and coalesced writes, the end of the trace, the read buffer running empty (the write mode turns
 on in that same cycle on a dual command bus). Each streaming case also checks that the streaming
-mode did issue most of the commands, so the comparison is not vacuous."""
+mode did issue most of the commands, so the comparison is not vacuous. Every case runs on each
+build of the loop present: the module interpreted, and its Cython build (archsim/hw/dram/loop.py)."""
 
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+import archsim.hw.dram.controller as controller
+from archsim.hw.dram import _fastloop
 from archsim.hw.dram.bursts import expand
 from archsim.hw.dram.config import ControllerConfig
 from archsim.hw.dram.controller import DramSystem, _system_for
+from archsim.hw.dram.loop import compiled_loop
 from archsim.hw.dram.mapping import resolve_mapping
 from archsim.hw.dram.reference import simulate_reference
 from archsim.hw.dram.standard import list_standards, load_standard
@@ -22,6 +26,16 @@ from archsim.hw.dram.trace import Trace
 from .helpers import assert_equal, small
 
 STANDARDS = list_standards()
+BUILDS = {"python": _fastloop, **({"cython": compiled_loop()} if compiled_loop() else {})}
+
+
+@pytest.fixture(scope="module", autouse=True, params=sorted(BUILDS))
+def loop_build(request):
+    """Every test of this module runs once per build of the replay loop."""
+    saved = controller.run_one_channel
+    controller.run_one_channel = BUILDS[request.param].run_one_channel
+    yield request.param
+    controller.run_one_channel = saved
 
 
 def both(s, tr, channels=1, mapping=None, **cfg):

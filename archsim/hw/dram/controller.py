@@ -31,10 +31,10 @@ from collections import deque
 import numpy as np
 
 from archsim.errors import InputError
-from archsim.hw.dram._fastloop import run_one_channel
 from archsim.hw.dram.bursts import Bursts
 from archsim.hw.dram.config import ControllerConfig
 from archsim.hw.dram.device import TimingEngine
+from archsim.hw.dram.loop import run_one_channel
 from archsim.hw.dram.mapping import AddressMapping
 from archsim.hw.dram.results import CommandRecord, DramRun
 from archsim.hw.dram.standard import DramStandard
