@@ -12,12 +12,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import archsim.hw.dram.controller as controller
-from archsim.hw.dram import _fastloop
+from archsim.hw.dram import loop
 from archsim.hw.dram.bursts import expand
 from archsim.hw.dram.config import ControllerConfig
 from archsim.hw.dram.controller import DramSystem, _system_for
-from archsim.hw.dram.loop import compiled_loop
 from archsim.hw.dram.mapping import resolve_mapping
 from archsim.hw.dram.reference import simulate_reference
 from archsim.hw.dram.standard import list_standards, load_standard
@@ -26,16 +24,15 @@ from archsim.hw.dram.trace import Trace
 from .helpers import assert_equal, small
 
 STANDARDS = list_standards()
-BUILDS = {"python": _fastloop, **({"cython": compiled_loop()} if compiled_loop() else {})}
 
 
-@pytest.fixture(scope="module", autouse=True, params=sorted(BUILDS))
+@pytest.fixture(scope="module", autouse=True, params=sorted(loop.available()))
 def loop_build(request):
     """Every test of this module runs once per build of the replay loop."""
-    saved = controller.run_one_channel
-    controller.run_one_channel = BUILDS[request.param].run_one_channel
+    saved = loop.LOOP_BUILD
+    loop.use(request.param)
     yield request.param
-    controller.run_one_channel = saved
+    loop.use(saved)
 
 
 def both(s, tr, channels=1, mapping=None, **cfg):

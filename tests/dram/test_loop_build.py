@@ -10,17 +10,23 @@ from archsim.hw.dram import _fastloop, loop
 
 
 @pytest.fixture
-def reload_loop():
-    """Re-select the build under a changed environment; restores the module as it was."""
+def reload_loop(monkeypatch):
+    """Re-select the build under an environment changed with ``monkeypatch``; then undoes the
+    changes and restores the selection as it was."""
+    saved = loop.LOOP_BUILD
     yield lambda: importlib.reload(loop)
+    monkeypatch.undo()
     importlib.reload(loop)
+    loop.use(saved)
 
 
-def test_compiled_build_is_selected_when_installed():
+def test_compiled_build_is_selected_when_installed(monkeypatch, reload_loop):
     if loop.compiled_loop() is None:
         pytest.skip("the Cython build of the replay loop is not installed (no Cython or C compiler at install time)")
-    assert loop.LOOP_BUILD == "cython" or loop.os.environ.get(loop.PURE_ENV)
-    assert loop.compiled_loop().run_one_channel is not _fastloop.run_one_channel
+    monkeypatch.delenv(loop.PURE_ENV, raising=False)
+    mod = reload_loop()
+    assert mod.LOOP_BUILD == "cython" and sorted(mod.available()) == ["cython", "python"]
+    assert mod.run_one_channel is mod.compiled_loop().run_one_channel is not _fastloop.run_one_channel
 
 
 def test_environment_forces_the_interpreted_loop(monkeypatch, reload_loop):
@@ -36,6 +42,18 @@ def test_build_from_another_source_is_not_used(monkeypatch, reload_loop):
     fake.run_one_channel = None
     monkeypatch.setitem(sys.modules, "archsim.hw.dram._fastloop_c", fake)
     monkeypatch.delenv(loop.PURE_ENV, raising=False)
-    assert loop.compiled_loop() is None
+    assert loop.compiled_loop() is None and list(loop.available()) == ["python"]
     mod = reload_loop()
     assert mod.LOOP_BUILD == "python" and mod.run_one_channel is _fastloop.run_one_channel
+
+
+def test_use_switches_builds():
+    saved = loop.LOOP_BUILD
+    try:
+        for build, mod in loop.available().items():
+            loop.use(build)
+            assert loop.LOOP_BUILD == build and loop.run_one_channel is mod.run_one_channel
+        with pytest.raises(KeyError):
+            loop.use("fortran")
+    finally:
+        loop.use(saved)

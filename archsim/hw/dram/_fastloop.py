@@ -20,6 +20,11 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from typing import TYPE_CHECKING
 
+try:  # C types for Cython's build (archsim/hw/dram/loop.py); interpreted, they are never evaluated
+    import cython
+except ImportError:
+    cython = None
+
 if TYPE_CHECKING:
     from archsim.hw.dram.controller import DramSystem
 
@@ -34,21 +39,44 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     e = ch.eng
     cfg = sysm.cfg
     b = sysm.b
-    n = b.n_requests
-    # per burst / per request columns
-    bank_of, row_of, wr_of, addr_of, rank_of = b.bank, b.row, b.write, b.addr, b.rank
-    bgf, stat = sysm.bgf, sysm.stat
-    arrive, burst_end = sysm.burst_arrive, sysm.burst_end
-    req_of, first, count, arrival, is_write = b.req, b.first, b.count, b.arrival, b.is_write
-    accept, done, left, completed = sysm.accept, sysm.done, sysm._left, sysm.completed
+    n: cython.longlong = b.n_requests
+    # per burst / per request columns (Python lists: the C types below are for the compiled build)
+    bank_of: list = b.bank
+    row_of: list = b.row
+    wr_of: list = b.write
+    addr_of: list = b.addr
+    rank_of: list = b.rank
+    bgf: list = sysm.bgf
+    stat = sysm.stat
+    arrive: list = sysm.burst_arrive
+    burst_end: list = sysm.burst_end
+    req_of: list = b.req
+    first: list = b.first
+    count: list = b.count
+    arrival: list = b.arrival
+    is_write: list = b.is_write
+    accept: list = sysm.accept
+    done: list = sysm.done
+    left: list = sysm._left
+    completed: list = sysm.completed
     # the channel
+    R0: list
+    R1: list
+    R2: list
+    R3: list
     R0, R1, R2, R3 = e.ready
-    open_row, bank_rank = e.open_row, e.bank_rank
+    open_row: list = e.open_row
+    bank_rank: list = e.bank_rank
     rbuf, wbuf = ch.rbuf, ch.wbuf
     rscan, wscan = rbuf.scan, wbuf.scan
     rbq, wbq = rbuf.bq, wbuf.bq
-    active, act_count, prio, wa = ch.active, ch.act_count, ch.prio, ch.write_addrs
-    RD, WR, RDA, WRA = ch.RD, ch.WR, ch.RDA, ch.WRA
+    active: list = ch.active
+    act_count: list = ch.act_count
+    prio, wa = ch.prio, ch.write_addrs
+    RD: cython.Py_ssize_t = ch.RD
+    WR: cython.Py_ssize_t = ch.WR
+    RDA: cython.Py_ssize_t = ch.RDA
+    WRA: cython.Py_ssize_t = ch.WRA
     RDc = (R0[RD], R1[RD], R2[RD], R3[RD])
     WRc = (R0[WR], R1[WR], R2[WR], R3[WR])
     D0, D1, D2, D3 = RDc
@@ -56,39 +84,61 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     opens_c, closes_c, accesses_c = ch.opens, ch.closes, ch.accesses
     bupd, bscope_c = ch.bupd, ch.bank_scope
     bank_opened, bank_closed = e._bank_opened, e._bank_closed
-    counts, hits, misses, conflicts = ch.counts, ch.hits, ch.misses, ch.conflicts
-    closed, cap, cap_count, cap_injected, cap_pending = ch.closed, ch.cap, ch.cap_count, ch.cap_injected, ch.cap_pending
-    rl = ch.rl
-    wm_high, wm_low = ch.wm_high, ch.wm_low
-    rcap, wcap = cfg.read_buffer_size, cfg.write_buffer_size
-    limit = cfg.accepts_per_cycle
-    record = sysm.record
-    nslots = len(ch.slots)
-    dual = ch.dual
+    counts: list = ch.counts
+    hits: list = ch.hits
+    misses: list = ch.misses
+    conflicts: list = ch.conflicts
+    closed: cython.bint = ch.closed
+    cap: cython.longlong = ch.cap
+    cap_count: list = ch.cap_count
+    cap_injected: list = ch.cap_injected
+    cap_pending = ch.cap_pending
+    rl: cython.longlong = ch.rl
+    wm_high: cython.double = ch.wm_high
+    wm_low: cython.double = ch.wm_low
+    rcap: cython.longlong = cfg.read_buffer_size
+    wcap: cython.longlong = cfg.write_buffer_size
+    limit: cython.longlong = cfg.accepts_per_cycle
+    record: cython.bint = sysm.record
+    nslots: cython.Py_ssize_t = len(ch.slots)
+    dual: cython.bint = ch.dual
     slots = ch.slots
     bus = ch.bus
-    cache = ch.cache
+    cache: list = ch.cache
     # scalars the loop owns (written back at the end)
-    rsize, wsize = rbuf.size, wbuf.size
-    write_mode = ch.write_mode
-    ver = ch.ver
-    nxt = sysm.nxt
-    fe_next = sysm.fe_next
-    next_time = ch.next_time
-    freed = False
-    forwarded, coalesced = sysm.forwarded, sysm.coalesced
-    max_read_end, max_write_end = sysm.max_read_end, sysm.max_write_end
-    next_ref, next_refpb = ch.next_ref, ch.next_refpb
-    now = sysm.now
-    fe_taken = 0
-    hit_issues = 0
+    rsize: cython.longlong = rbuf.size
+    wsize: cython.longlong = wbuf.size
+    write_mode: cython.bint = ch.write_mode
+    ver: cython.longlong = ch.ver
+    nxt: cython.longlong = sysm.nxt
+    fe_next: cython.longlong = sysm.fe_next
+    next_time: cython.longlong = ch.next_time
+    freed: cython.bint = False
+    forwarded: cython.longlong = sysm.forwarded
+    coalesced: cython.longlong = sysm.coalesced
+    max_read_end: cython.longlong = sysm.max_read_end
+    max_write_end: cython.longlong = sysm.max_write_end
+    next_ref: cython.longlong = ch.next_ref
+    next_refpb: cython.longlong = ch.next_refpb
+    now: cython.longlong = sysm.now
+    fe_taken: cython.longlong = 0
+    hit_issues: cython.longlong = 0
 
-    def recompute(buf, bk):
+    def recompute(buf, bk: cython.Py_ssize_t):
         """:meth:`FastChannel._recompute`. A bank with an empty queue has no candidates, so
         callers skip a buffer whose queue at ``bk`` is empty and was not changed by the issue."""
-        q = buf.bq[bk]
-        cd = buf.cand[bk]
-        a = p = h = -1
+        q: list = buf.bq[bk]
+        cd: list = buf.cand[bk]
+        lst: list
+        lists: list
+        a: cython.Py_ssize_t = -1
+        p: cython.Py_ssize_t = -1
+        h: cython.Py_ssize_t = -1
+        o: cython.Py_ssize_t
+        x: cython.Py_ssize_t
+        r: cython.Py_ssize_t
+        old: cython.Py_ssize_t
+        nhit: cython.Py_ssize_t
         if q:
             o = open_row[bk]
             if o < 0:
@@ -142,10 +192,20 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 insort(lst, h)
             cd[2] = h
 
-    def best_active(now):
+    def best_active(now: cython.longlong):
         """``(cycle, burst)`` of the active buffer's FR-FCFS choice from cycle ``now`` on: the
         earliest its RD / WR may issue, then the oldest arrival (``(INF, -1)`` if empty)."""
-        at, aa, aj = INF, INF, -1
+        at: cython.longlong = INF
+        aa: cython.longlong = INF
+        aj: cython.Py_ssize_t = -1
+        t: cython.longlong
+        v: cython.longlong
+        r_: cython.longlong
+        j: cython.Py_ssize_t
+        e0: list
+        e1: list
+        e2: list
+        e3: list
         for j in active:
             e0, e1, e2, e3 = WRc if wr_of[j] else RDc
             t = e0[0]
@@ -167,10 +227,29 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 at, aa, aj = t, r_, j
         return at, aj
 
-    def scan(k, now):
+    def scan(k: cython.Py_ssize_t, now: cython.longlong):
         """:meth:`FastChannel._scan`."""
         nonlocal write_mode, ver
-        at, aj, ac, ab = INF, -1, -1, -1
+        at: cython.longlong = INF
+        aj: cython.Py_ssize_t = -1
+        ac: cython.Py_ssize_t = -1
+        ab: cython.Py_ssize_t = -1
+        x: cython.longlong
+        t: cython.longlong
+        v: cython.longlong
+        best_t: cython.longlong
+        best_j: cython.longlong
+        best_c: cython.Py_ssize_t
+        best_b: cython.Py_ssize_t
+        j: cython.Py_ssize_t
+        bk: cython.Py_ssize_t
+        r: cython.Py_ssize_t
+        cmd: cython.Py_ssize_t
+        lst: list
+        c0: list
+        c1: list
+        g2: list
+        b3: list
         if k == 0 and active:
             at, aj = best_active(now)
             if aj >= 0:
@@ -229,9 +308,13 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             return (at, ACTIVE, aj, ac, ab)
         return (best_t, RW, best_j, best_c, best_b)
 
-    def retire(j, cycle):
+    def retire(j: cython.Py_ssize_t, cycle: cython.longlong):
         """:meth:`DramSystem.burst_done`."""
         nonlocal max_read_end, max_write_end
+        r: cython.Py_ssize_t
+        m: cython.Py_ssize_t
+        f: cython.Py_ssize_t
+        k: cython.Py_ssize_t
         burst_end[j] = cycle
         if wr_of[j]:
             if cycle >= max_write_end:
@@ -244,15 +327,19 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         if m == 0:
             f = first[r]
             k = count[r]
-            done[r] = cycle if k == 1 else max(burst_end[f:f + k])
+            if k == 1:
+                done[r] = cycle
+            else:
+                done[r] = max(burst_end[f:f + k])
             completed.append(r)
 
-    def dequeue(j, bk, row, w):
+    def dequeue(j: cython.Py_ssize_t, bk: cython.Py_ssize_t, row: cython.Py_ssize_t, w: cython.bint):
         """:meth:`FastChannel._remove`: burst ``j`` leaves its read or write buffer (once per
         burst, when its ACT or its final command issues); returns that buffer."""
         nonlocal rsize, wsize, freed
+        m: cython.Py_ssize_t
         buf = wbuf if w else rbuf
-        q = buf.bq[bk]
+        q: list = buf.bq[bk]
         if q[0] == j:
             del q[0]
         else:
@@ -271,9 +358,19 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         freed = True
         return buf
 
-    def issue(src, j, cmd, bk, now):
+    def issue(src: cython.Py_ssize_t, j: cython.Py_ssize_t, cmd: cython.Py_ssize_t, bk: cython.Py_ssize_t,
+              now: cython.longlong):
         """:meth:`FastChannel._issue`."""
         nonlocal ver
+        final: cython.Py_ssize_t
+        row: cython.Py_ssize_t
+        up: cython.Py_ssize_t
+        o: cython.Py_ssize_t
+        x: cython.Py_ssize_t
+        w: cython.bint
+        opens: cython.bint
+        closes: cython.bint
+        bank_scope: cython.bint
         if src == PRIO:
             final = prio[0][0]
             row = -1
@@ -378,6 +475,45 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         reference's in the cycle that empties the read buffer: on a dual command bus the row slot
         evaluates the mode after the column slot's last RD of that cycle."""
         nonlocal now, next_time, fe_next, nxt, rsize, wsize, ver, freed, coalesced, fe_taken, hit_issues, write_mode
+        cw: cython.bint
+        fin: cython.Py_ssize_t
+        stop: cython.longlong
+        nt: cython.longlong
+        plan: cython.bint
+        T: cython.longlong
+        J: cython.longlong
+        BK: cython.Py_ssize_t
+        at: cython.longlong
+        aj: cython.Py_ssize_t
+        ch0: cython.longlong
+        x: cython.longlong
+        t: cython.longlong
+        v: cython.longlong
+        c: cython.longlong
+        a: cython.longlong
+        r: cython.Py_ssize_t
+        j: cython.Py_ssize_t
+        bk: cython.Py_ssize_t
+        f: cython.Py_ssize_t
+        k: cython.Py_ssize_t
+        m: cython.Py_ssize_t
+        row: cython.Py_ssize_t
+        cmd: cython.Py_ssize_t
+        taken: cython.longlong
+        need: cython.longlong
+        w: cython.bint
+        blocked: cython.bint
+        handoff: cython.bint
+        bq: list
+        rows: list
+        cand: list
+        hl: list
+        lst: list
+        q: list
+        c0: list
+        c1: list
+        c2: list
+        c3: list
         if write_mode:
             buf, fin, cw = wbuf, WR, True
         else:
@@ -566,12 +702,31 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             plan = True
         return False
 
-    hit_ok = not closed
+    hit_ok: cython.bint = not closed
     # the ACT and PRE candidate lists of every rank, per buffer (the lists change in place)
     r_actpre = rbuf.lists[0] + rbuf.lists[1]
     w_actpre = wbuf.lists[0] + wbuf.lists[1]
     slot_ids = tuple(range(nslots))
-    hit_ver = -1
+    hit_ver: cython.longlong = -1
+    # the main loop's own variables
+    taken: cython.longlong
+    blocked: cython.bint
+    issued: cython.bint
+    w: cython.bint
+    r: cython.Py_ssize_t
+    f: cython.Py_ssize_t
+    k: cython.Py_ssize_t
+    j: cython.Py_ssize_t
+    bk: cython.Py_ssize_t
+    row: cython.Py_ssize_t
+    kind: cython.Py_ssize_t
+    o: cython.Py_ssize_t
+    src: cython.Py_ssize_t
+    cmd: cython.Py_ssize_t
+    a: cython.longlong
+    t: cython.longlong
+    nt: cython.longlong
+    need: cython.longlong
     try:
         while True:
             # (the test below reads only state whose every change bumps ``ver``: once false, it

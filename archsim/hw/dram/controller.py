@@ -31,10 +31,10 @@ from collections import deque
 import numpy as np
 
 from archsim.errors import InputError
+from archsim.hw.dram import loop
 from archsim.hw.dram.bursts import Bursts
 from archsim.hw.dram.config import ControllerConfig
 from archsim.hw.dram.device import TimingEngine
-from archsim.hw.dram.loop import run_one_channel
 from archsim.hw.dram.mapping import AddressMapping
 from archsim.hw.dram.results import CommandRecord, DramRun
 from archsim.hw.dram.standard import DramStandard
@@ -813,8 +813,8 @@ class DramSystem:
 
     def _run_one(self) -> None:
         """:meth:`run`'s event loop for one channel: the same steps as :meth:`_step`, in one
-        function (:mod:`archsim.hw.dram._fastloop`)."""
-        run_one_channel(self)
+        function (:mod:`archsim.hw.dram._fastloop`, the build :mod:`archsim.hw.dram.loop` selects)."""
+        loop.run_one_channel(self)
 
     def result(self, end: int) -> DramRun:
         log = sorted(self.log, key=lambda r: (r[0], r[1])) if self.record else []

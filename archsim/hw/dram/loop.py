@@ -1,9 +1,11 @@
 """Which build of the replay loop runs: :mod:`archsim.hw.dram._fastloop` compiled by Cython (the
 extension ``_fastloop_c`` that ``setup.py`` builds at install time) when that extension was built
 from the very source installed, else the module itself, interpreted. Both make the same decisions
-(tests/dram/test_fast_paths.py runs its cases on each); the compiled one is 2-3x faster.
+(tests/dram/test_fast_paths.py runs its cases on each); the compiled one is 2-3x faster
+(benchmarks/bench_dram.py measures both).
 
-``ARCHSIM_PURE_PYTHON=1`` in the environment forces the interpreted loop.
+``ARCHSIM_PURE_PYTHON=1`` in the environment forces the interpreted loop; :func:`use` switches
+builds in a running process.
 """
 
 from __future__ import annotations
@@ -30,10 +32,20 @@ def compiled_loop() -> ModuleType | None:
     return _fastloop_c if getattr(_fastloop_c, "SOURCE_SHA256", None) == digest else None
 
 
-def _select() -> tuple[ModuleType, str]:
-    mod = None if os.environ.get(PURE_ENV, "") not in ("", "0") else compiled_loop()
-    return (mod, "cython") if mod is not None else (_fastloop, "python")
+def available() -> dict[str, ModuleType]:
+    """The builds that can run here: ``python`` always, ``cython`` when installed and current."""
+    mod = compiled_loop()
+    return {"python": _fastloop, **({"cython": mod} if mod is not None else {})}
 
 
-_module, LOOP_BUILD = _select()
-run_one_channel = _module.run_one_channel
+def use(build: str) -> None:
+    """Run the replay loop of ``build`` (a key of :func:`available`) from now on."""
+    global LOOP_BUILD, run_one_channel
+    run_one_channel = available()[build].run_one_channel
+    LOOP_BUILD = build
+
+
+LOOP_BUILD = "python"
+run_one_channel = _fastloop.run_one_channel
+if os.environ.get(PURE_ENV, "") in ("", "0") and "cython" in available():
+    use("cython")
