@@ -5,6 +5,9 @@ Traces are generated at run time from a seed (500 000 64 B reads by default): ``
 one HBM2 channel with the default mapping (RoBaRaCoCh), FR-FCFS, open page, all-bank refresh; and
 ``paced`` on DDR4 (random reads arriving one per 200 ns, a mostly idle channel).
 Every case also parses the same trace from a DRAMsim3-format file, to show the trace reader's rate.
+Each case runs on every build of the replay loop present (``archsim.hw.dram.loop``): the loop
+interpreted (``python``) and its Cython build (``cython``, compiled at install time when a C
+compiler is there); ``--build`` picks one.
 
 CPU time (``time.process_time``) is the figure, as in the reference measurements of Ramulator 2.1
 and DRAMsim3 on the same class of shared 2-core machine (``../shared/reference/dram_pim.md``
@@ -13,7 +16,8 @@ section 3): requests per CPU-second 166 k / 283 k (Ramulator, DDR4 random / sequ
 (Ramulator, 28.2 M cycles per CPU-second) and 30 k (DRAMsim3). The simulated
 bandwidth of each case is printed next to the figure those runs gave, as a sanity check.
 
-Run: ``make bench`` or ``python benchmarks/bench_dram.py [--requests N] [--repeat K] [--json FILE]``.
+Run: ``make bench`` or ``python benchmarks/bench_dram.py [--requests N] [--repeat K] [--build B]
+[--json FILE]``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from archsim.hw.dram import loop
 from archsim.hw.dram.controller import DramSystem
 from archsim.hw.dram.mapping import resolve_mapping
 from archsim.hw.dram.standard import load_standard
@@ -48,7 +53,8 @@ REFERENCE = {
 PACED_NS = 200
 
 
-def bench_case(name: str, kind: str, n: int, repeat: int, tmp: Path) -> dict:
+def bench_case(name: str, kind: str, n: int, repeat: int, tmp: Path, build: str) -> dict:
+    loop.use(build)
     s = load_standard(name)
     if kind == "paced":
         tr = synthetic_trace("random", n, seed=1, capacity_bytes=s.capacity_bytes,
@@ -73,7 +79,7 @@ def bench_case(name: str, kind: str, n: int, repeat: int, tmp: Path) -> dict:
     ref = REFERENCE[(name, kind)]
     cycles = run.total_cycles
     return {
-        "standard": name, "trace": kind, "requests": n, "cpu_s": cpu, "decode_cpu_s": prep,
+        "standard": name, "trace": kind, "loop_build": build, "requests": n, "cpu_s": cpu, "decode_cpu_s": prep,
         "requests_per_cpu_s": n / cpu, "cycles": cycles, "cycles_per_cpu_s": cycles / cpu,
         "cycles_per_request": cycles / n, "bandwidth_gb_per_s": n * 64 / (cycles * s.tck_ns),
         "commands": run.command_totals(), "parse_cpu_s": parse, "parse_requests_per_cpu_s": n / parse,
@@ -85,22 +91,29 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--requests", type=int, default=500_000)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--build", choices=["all", "python", "cython"], default="all",
+                    help="the replay loop's build to measure (default: every build present)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
+    present = loop.available()
+    if args.build != "all" and args.build not in present:
+        ap.error(f"--build {args.build}: not installed here (present: {', '.join(present)})")
+    builds = list(present) if args.build == "all" else [args.build]
     rows = []
     with tempfile.TemporaryDirectory() as d:
         for name in ("ddr4-2400", "hbm2"):
             for kind in ("random", "sequential", "paced"):
                 if (name, kind) not in REFERENCE:
                     continue
-                rows.append(bench_case(name, kind, args.requests, args.repeat, Path(d)))
-                r = rows[-1]
-                print(f"{name:10s} {kind:10s} {r['requests']:>8,} req  {r['cpu_s']:7.2f} CPU-s  "
-                      f"{r['requests_per_cpu_s']:>9,.0f} req/CPU-s ({r['vs_ramulator2']:.2f}x Ramulator 2.1's "
-                      f"{r['ramulator2_req_per_cpu_s']:,.0f})  {r['cycles_per_cpu_s'] / 1e6:5.2f} M cycles/CPU-s  "
-                      f"{r['cycles_per_request']:.2f} cycles/req (Ramulator {r['ramulator2_cycles_per_req']:.2f})  "
-                      f"{r['bandwidth_gb_per_s']:.2f} GB/s  parse {r['parse_requests_per_cpu_s']:,.0f} req/CPU-s",
-                      flush=True)
+                for build in builds:
+                    rows.append(bench_case(name, kind, args.requests, args.repeat, Path(d), build))
+                    r = rows[-1]
+                    print(f"{name:10s} {kind:10s} {build:6s} {r['requests']:>8,} req  {r['cpu_s']:7.2f} CPU-s  "
+                          f"{r['requests_per_cpu_s']:>9,.0f} req/CPU-s ({r['vs_ramulator2']:.2f}x Ramulator 2.1's "
+                          f"{r['ramulator2_req_per_cpu_s']:,.0f})  {r['cycles_per_cpu_s'] / 1e6:5.2f} M cycles/CPU-s  "
+                          f"{r['cycles_per_request']:.2f} cycles/req (Ramulator {r['ramulator2_cycles_per_req']:.2f})  "
+                          f"{r['bandwidth_gb_per_s']:.2f} GB/s  parse {r['parse_requests_per_cpu_s']:,.0f} req/CPU-s",
+                          flush=True)
     if args.json:
         args.json.write_text(json.dumps({"machine": platform.platform(), "python": platform.python_version(),
                                          "cases": rows}, indent=1) + "\n")

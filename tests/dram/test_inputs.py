@@ -2,12 +2,21 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archsim.errors import InputError
 from archsim.hw.dram.mapping import resolve_mapping
 from archsim.hw.dram.standard import list_standards, load_standard, standard_from_mapping
 from archsim.hw.dram.timing import build_table
-from archsim.hw.dram.trace import parse_trace_text, read_trace, synthetic_trace, write_trace
+from archsim.hw.dram.trace import (
+    _parse_lines,
+    _parse_whole,
+    parse_trace_text,
+    read_trace,
+    synthetic_trace,
+    write_trace,
+)
 
 # ---------------------------------------------------------------------------------------------
 # standards
@@ -114,6 +123,59 @@ def test_malformed_line_is_one_error_with_file_and_line(text, fmt, line, tmp_pat
         read_trace(p, fmt)
     msg = str(e.value)
     assert msg.startswith(f"{p}:{line}: expected ") and ", got " in msg and "\n" not in msg
+
+
+def _outcome(parse, text, fmt):
+    try:
+        t = parse(text, fmt, "x.trace")
+    except InputError as e:
+        return str(e)
+    return t.format, t.addr.tolist(), t.is_write.tolist(), t.arrival_cycle.tolist(), t.addr.dtype, t.is_write.dtype
+
+
+_TOKENS = ["LD", "ST", "ld", "St", "READ", "WRITE", "write", "0x40", "0X1f80", "0x0x1", "10x5", "4096", "-64",
+           "0x-40", "+7", "1_0", "zz", "3", "0", str(1 << 62), str(1 << 64), f"0x{(1 << 62) - 1:x}", "#", "\u00a0"]
+
+
+@st.composite
+def trace_texts(draw):
+    """Trace texts, mostly clean in one format, then perhaps one line replaced by random tokens."""
+    fmt = draw(st.sampled_from(["dramsim3", "ramulator"]))
+    n = draw(st.integers(0, 8))
+    addr = st.integers(0, 1 << 40)
+    if fmt == "dramsim3":
+        lines = [[f"0x{a:x}" if draw(st.booleans()) else f"{a:X}", draw(st.sampled_from(["READ", "WRITE", "write"])),
+                  str(draw(st.integers(0, 10**6)))] for a in draw(st.lists(addr, min_size=n, max_size=n))]
+    else:
+        hexa = draw(st.sampled_from([True, False, None]))  # None: each address drawn hex or decimal
+        lines = [[draw(st.sampled_from(["LD", "ST", "ld"])),
+                  f"0x{a:x}" if (draw(st.booleans()) if hexa is None else hexa) else str(a)]
+                 for a in draw(st.lists(addr, min_size=n, max_size=n))]
+    if lines and draw(st.booleans()):
+        lines[draw(st.integers(0, len(lines) - 1))] = draw(st.lists(st.sampled_from(_TOKENS), max_size=4))
+    sep = draw(st.sampled_from([" ", "\t", "  "]))
+    eol = draw(st.sampled_from(["\n", "\n", "\r\n"]))
+    return eol.join(sep.join(t) for t in lines) + (eol if draw(st.booleans()) else "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(trace_texts(), st.sampled_from([None, "dramsim3", "ramulator"]))
+def test_whole_text_parse_equals_line_by_line(text, fmt):
+    # the whole-text parser (taken when every line is a request) gives what the line-by-line
+    # parser gives, the same arrays or the same error, on traces well-formed or not
+    assert _outcome(parse_trace_text, text, fmt) == _outcome(_parse_lines, text, fmt)
+
+
+def test_whole_text_parse_is_taken_for_clean_traces():
+    t = synthetic_trace("random", 300, seed=2, write_fraction=0.3, gap_cycles=2)
+    for fmt, k in (("dramsim3", 3), ("ramulator", 2)):
+        lines = [f"0x{a:x} {'WRITE' if w else 'READ'} {c}" if k == 3 else f"{'ST' if w else 'LD'} 0x{a:x}"
+                 for a, w, c in zip(t.addr.tolist(), t.is_write.tolist(), t.arrival_cycle.tolist())]
+        text = "\n".join(lines) + "\n"
+        whole = _parse_whole(text, fmt)
+        assert whole is not None
+        assert whole[0].tolist() == t.addr.tolist() and whole[1].tolist() == t.is_write.tolist()
+        assert _outcome(parse_trace_text, text, None) == _outcome(_parse_lines, text, None)
 
 
 def test_written_traces_read_back(tmp_path):
