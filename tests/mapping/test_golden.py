@@ -24,14 +24,26 @@ MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 #: layer4.0.downsample.out (25088, downsample run first) rather than layer3.1.add.out (256x14x14 =
 #: 50176): optimum 2 x 2 x 25088. The graph order (downsample after conv2) pays
 #: 2 x 50176 + 2 x 25088 for the same two steps: the best baseline.
-#: resnet50 traffic and baseline, and mobilenet_v1's zeros: regression values from the saved
-#: mapping files (no hand derivation yet).
+#: resnet50 traffic: layer4.0.conv2 fills M_R exactly. Across it either layer3.5.add.out
+#: (1024x14x14 = 200704, downsample run after conv2, the graph order) or layer4.0.downsample.out
+#: (2048x7x7 = 100352, downsample run first) is live; the second is cheaper and feasible if
+#: downsample also runs before conv1 (its working set, 200704 + 2048x1024 + 2048 + 100352 =
+#: 2400256, leaves 84992 bytes, too few for conv1's 512x14x14 output). layer4.1.conv2 and
+#: layer4.2.conv2 use 512x7x7 + 512x512x3x3 + 512 + 512x7x7 = 2409984, leaving 75264, too few for
+#: the residual live across each (layer4.0.add.out, layer4.1.add.out: 100352, read again by the
+#: block's add). Every other op leaves room for what is live across it. Optimum: 3 x 2 x 100352.
+#: resnet50's best baseline: a regression value from the saved mapping file (no hand derivation).
+#: mobilenet_v1 is a chain: across each op only its own input and output are live, and every op's
+#: working set is at most M_R by the definition of M_R, so nothing is spilled, by the optimum or
+#: by the baselines.
 R18_MR = 512 * 7 * 7 + 512 * 512 * 3 * 3 + 512 + 512 * 7 * 7  # 2409984
 R18_NC = 2 * 2 * (512 * 7 * 7)  # 100352
 R18_BASE = 2 * (256 * 14 * 14) + 2 * (512 * 7 * 7)  # 150528
+R50_MR = 512 * 14 * 14 + 512 * 512 * 3 * 3 + 512 + 512 * 7 * 7  # 2485248
+R50_NC = 3 * 2 * (2048 * 7 * 7)  # 602112
 GOLDEN = {
     "resnet18": (R18_MR, R18_NC, R18_BASE),
-    "resnet50": (512 * 14 * 14 + 512 * 512 * 3 * 3 + 512 + 512 * 7 * 7, 602112, 10436608),  # 2485248
+    "resnet50": (R50_MR, R50_NC, 10436608),
     "mobilenet_v1": (32 * 112 * 112 + 64 * 32 + 64 + 64 * 112 * 112, 0, 0),  # 1206336
 }
 
