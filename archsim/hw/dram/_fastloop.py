@@ -13,6 +13,11 @@ The loop owns the channel while it runs: buffer sizes, the write mode, the state
 next decision cycle and the front end's position live in local variables and are written back
 when it returns, so :class:`~archsim.hw.dram.controller.DramSystem` can carry on (the refreshes
 after the last request, :meth:`advance`, :meth:`result`).
+
+This file is also compiled by Cython at install time (``setup.py``; :mod:`archsim.hw.dram.loop`
+picks the build). The annotations (``t: cython.longlong``, ``q: list``) are the C types of that
+build; Python never evaluates the annotations of local variables, so interpreted they cost
+nothing. Values stay within 64 bits (cycles and ``INF`` = 2**62, addresses below 2**62).
 """
 
 from __future__ import annotations
