@@ -81,6 +81,8 @@ def test_malformed_trace_line_exits_2_with_file_and_line(tmp_path, content, expe
     (["--standard", "hbm2", "--mapping", "Ro:Q"], "--mapping"),
     (["--standard", "hbm2", "--channels", "3"], "--channels"),
     (["--standard", "ddr4-2400", "--refresh", "per-bank"], "--refresh"),
+    # a 128 B request on HBM2 is four 32 B bursts, queued whole: a 2-entry buffer never takes one
+    (["--standard", "hbm2", "--request-bytes", "128", "--read-buffer", "2"], "--read-buffer"),
 ])
 def test_bad_arguments_exit_2(args, word):
     r = archsim("dram", "replay", "--trace", TRACES / "sequential_2k.ldst", *args)

@@ -6,10 +6,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archsim.errors import InputError
+from archsim.hw.dram.config import ControllerConfig
+from archsim.hw.dram.controller import DramSystem
 from archsim.hw.dram.mapping import resolve_mapping
 from archsim.hw.dram.standard import list_standards, load_standard, standard_from_mapping
 from archsim.hw.dram.timing import build_table
 from archsim.hw.dram.trace import (
+    Trace,
     _parse_lines,
     _parse_whole,
     parse_trace_text,
@@ -134,7 +137,8 @@ def _outcome(parse, text, fmt):
 
 
 _TOKENS = ["LD", "ST", "ld", "St", "READ", "WRITE", "write", "0x40", "0X1f80", "0x0x1", "10x5", "4096", "-64",
-           "0x-40", "+7", "1_0", "zz", "3", "0", str(1 << 62), str(1 << 64), f"0x{(1 << 62) - 1:x}", "#", "\u00a0"]
+           "0x-40", "+7", "1_0", "zz", "3", "0", str(1 << 62), str(1 << 64), f"0x{(1 << 62) - 1:x}", "#", "\u00a0",
+           "+0x40", "-0x0", "0x_40", "0X_4_0", "0x4_0", "123"]
 
 
 @st.composite
@@ -176,6 +180,24 @@ def test_whole_text_parse_is_taken_for_clean_traces():
         assert whole is not None
         assert whole[0].tolist() == t.addr.tolist() and whole[1].tolist() == t.is_write.tolist()
         assert _outcome(parse_trace_text, text, None) == _outcome(_parse_lines, text, None)
+
+
+def test_controller_configurations_that_could_never_finish_are_rejected():
+    # a low write watermark of 0 never ends a drain (reads starve once the write buffer is empty);
+    # a request of more bursts than a buffer holds is never queued; an arrival at 2^62 or later is
+    # the controllers' "never"
+    with pytest.raises(InputError, match="0 < low"):
+        ControllerConfig(write_low_watermark=0.0)
+    s = load_standard("hbm2")
+    m = resolve_mapping(None, s, 1)
+    with pytest.raises(InputError, match="at least 4 entries"):
+        DramSystem(s, m, 1, ControllerConfig(request_bytes=128, write_buffer_size=3))
+    with pytest.raises(InputError, match="below 2\\^62"):
+        DramSystem(s, m, 1).add([0], [False], [1 << 62])
+    with pytest.raises(InputError, match="below 2\\^62"):
+        Trace.from_arrays([0], [False], [1 << 62])
+    with pytest.raises(InputError, match=":1: expected"):
+        parse_trace_text(f"0x40 READ {1 << 62}\n", "dramsim3", "x.trace")
 
 
 def test_written_traces_read_back(tmp_path):

@@ -84,8 +84,6 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     WRA: cython.Py_ssize_t = ch.WRA
     RDc = (R0[RD], R1[RD], R2[RD], R3[RD])
     WRc = (R0[WR], R1[WR], R2[WR], R3[WR])
-    D0, D1, D2, D3 = RDc
-    W0, W1, W2, W3 = WRc
     opens_c, closes_c, accesses_c = ch.opens, ch.closes, ch.accesses
     bupd, bscope_c = ch.bupd, ch.bank_scope
     bank_opened, bank_closed = e._bank_opened, e._bank_closed

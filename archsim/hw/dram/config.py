@@ -43,8 +43,9 @@ class ControllerConfig:
             v = getattr(self, f)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InputError(f"--{f.replace('_', '-')}", None, "a positive integer", v)
-        if not 0 <= self.write_low_watermark <= self.write_high_watermark <= 1:
-            raise InputError("--write-watermarks", None, "0 <= low <= high <= 1",
+        # a low mark of 0 never ends a drain: with the write buffer empty, reads would starve
+        if not 0 < self.write_low_watermark <= self.write_high_watermark <= 1:
+            raise InputError("--write-watermarks", None, "0 < low <= high <= 1",
                              (self.write_low_watermark, self.write_high_watermark))
         if self.refresh not in REFRESH:
             raise InputError("--refresh", None, f"one of {list(REFRESH)}", self.refresh)

@@ -628,6 +628,11 @@ class DramSystem:
         self.record = record
         self.log: list[CommandRecord] = []
         per = max(self.cfg.request_bytes // s.burst_bytes, 1)
+        if per > min(self.cfg.read_buffer_size, self.cfg.write_buffer_size):
+            raise InputError("--read-buffer / --write-buffer", None,
+                             f"at least {per} entries each (a {self.cfg.request_bytes} B request is {per} "
+                             f"bursts of {s.burst_bytes} B, queued whole)",
+                             (self.cfg.read_buffer_size, self.cfg.write_buffer_size))
         self.b = Bursts.empty(self.cfg.request_bytes, s.burst_bytes)
         self._per = per
         self.burst_arrive: list[int] = []
@@ -655,8 +660,8 @@ class DramSystem:
         a = np.atleast_1d(np.asarray(addr, dtype=np.int64))
         w = np.broadcast_to(np.asarray(is_write, dtype=bool), a.shape)
         c = np.broadcast_to(np.asarray(arrival, dtype=np.int64), a.shape)
-        if len(a) and (a.min() < 0 or c.min() < 0):
-            raise InputError(None, "addr", "non-negative addresses and arrival cycles")
+        if len(a) and (a.min() < 0 or c.min() < 0 or c.max() >= INF):
+            raise InputError(None, "addr", "non-negative addresses and arrival cycles, cycles below 2^62")
         from archsim.hw.dram.bursts import expand
         from archsim.hw.dram.trace import Trace
 

@@ -1,8 +1,8 @@
 """Which build of the replay loop runs: :mod:`archsim.hw.dram._fastloop` compiled by Cython (the
 extension ``_fastloop_c`` that ``setup.py`` builds at install time) when that extension was built
 from the very source installed, else the module itself, interpreted. Both make the same decisions
-(tests/dram/test_fast_paths.py runs its cases on each); the compiled one is 2-3x faster
-(benchmarks/bench_dram.py measures both).
+(tests/dram/test_fast_paths.py runs its cases on each); the compiled one is about 2-2.5x faster
+on random traces and 1.3-2x on sequential ones (benchmarks/bench_dram.py measures both).
 
 ``ARCHSIM_PURE_PYTHON=1`` in the environment forces the interpreted loop; :func:`use` switches
 builds in a running process.

@@ -25,6 +25,7 @@ FORMATS = ("dramsim3", "ramulator")
 _DS3_OPS = {"READ": False, "WRITE": True}
 _RAM_OPS = {"LD": False, "ST": True}
 MAX_ADDR = (1 << 62) - 1
+MAX_CYCLE = (1 << 62) - 1  # arrival cycles (2**62 is the controllers' "never")
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,8 @@ class Trace:
         if not (len(a) == len(w) == len(c)):
             raise InputError(path or None, None, "addr, is_write and arrival_cycle of equal length",
                              (len(a), len(w), len(c)))
-        if len(a) and (a.min() < 0 or c.min() < 0):
-            raise InputError(path or None, None, "non-negative addresses and cycles")
+        if len(a) and (a.min() < 0 or c.min() < 0 or c.max() > MAX_CYCLE):
+            raise InputError(path or None, None, "non-negative addresses and cycles, cycles below 2^62")
         return cls(a, w, c, path, format)
 
 
@@ -108,17 +109,20 @@ def _parse_whole(text: str, fmt: str) -> tuple[np.ndarray, np.ndarray, np.ndarra
         return None
     wr = np.fromiter(map(kinds.__getitem__, ops), bool, n)
     col = toks[0::3] if fmt == "dramsim3" else toks[1::2]
-    # Ramulator addresses are 0x-hex or decimal: all hex when "0x" occurs once per line (a token
-    # holding it twice, or anywhere but at its start, is no hex number and fails to parse)
-    hexa = fmt == "dramsim3" or text.count("0x") + text.count("0X") == n
-    if not hexa and ("x" in text or "X" in text):
+    # Ramulator addresses are 0x-hex (parsed after the prefix, so no "0x_") or decimal, not mixed
+    if fmt == "dramsim3" or (all(map(str.startswith, col, repeat(("0x", "0X"), n)))
+                             and "0x_" not in text and "0X_" not in text):
+        hexa = True
+    elif "x" not in text and "X" not in text:
+        hexa = False
+    else:
         return None
     try:
         addr = _ints(col, 16 if hexa else 10)
         cyc = _ints(toks[2::3], 10) if fmt == "dramsim3" else np.zeros(n, np.int64)
     except (ValueError, OverflowError):
         return None
-    if n and (addr.min() < 0 or addr.max() > MAX_ADDR or cyc.min() < 0):
+    if n and (addr.min() < 0 or addr.max() > MAX_ADDR or cyc.min() < 0 or cyc.max() > MAX_CYCLE):
         return None
     return addr, wr, cyc
 
@@ -165,8 +169,8 @@ def _parse_lines(text: str, fmt: str | None, path: str) -> Trace:
                 c = int(t[2], 10)
             except ValueError:
                 _fail(path, lineno, f"{expected} (hex address, decimal cycle)", ln)
-            if a < 0 or a > MAX_ADDR or c < 0:
-                _fail(path, lineno, f"{expected} (non-negative address below 2^62 and cycle)", ln)
+            if a < 0 or a > MAX_ADDR or c < 0 or c > MAX_CYCLE:
+                _fail(path, lineno, f"{expected} (non-negative address and cycle below 2^62)", ln)
             addr[k] = a
             wr[k] = op
             cyc[k] = c
