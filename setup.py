@@ -44,11 +44,5 @@ class OptionalBuildExt(build_ext):
         except Exception as e:  # any build failure: install without the extension
             print(f"archsim: the compiled replay loop was not built ({e}); the interpreted one will run")
 
-    def build_extension(self, ext) -> None:
-        try:
-            super().build_extension(ext)
-        except Exception as e:
-            print(f"archsim: {ext.name} was not built ({e}); the interpreted loop will run")
-
 
 setup(ext_modules=loop_extension(), cmdclass={"build_ext": OptionalBuildExt})

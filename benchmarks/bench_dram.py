@@ -95,7 +95,7 @@ def main() -> int:
                     help="the replay loop's build to measure (default: every build present)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    present = loop.available()
+    present = loop.BUILDS
     if args.build != "all" and args.build not in present:
         ap.error(f"--build {args.build}: not installed here (present: {', '.join(present)})")
     builds = list(present) if args.build == "all" else [args.build]

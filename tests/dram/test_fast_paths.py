@@ -26,7 +26,7 @@ from .helpers import assert_equal, small
 STANDARDS = list_standards()
 
 
-@pytest.fixture(scope="module", autouse=True, params=sorted(loop.available()))
+@pytest.fixture(scope="module", autouse=True, params=sorted(loop.BUILDS))
 def loop_build(request):
     """Every test of this module runs once per build of the replay loop."""
     saved = loop.LOOP_BUILD

@@ -25,7 +25,7 @@ def test_compiled_build_is_selected_when_installed(monkeypatch, reload_loop):
         pytest.skip("the Cython build of the replay loop is not installed (no Cython or C compiler at install time)")
     monkeypatch.delenv(loop.PURE_ENV, raising=False)
     mod = reload_loop()
-    assert mod.LOOP_BUILD == "cython" and sorted(mod.available()) == ["cython", "python"]
+    assert mod.LOOP_BUILD == "cython" and sorted(mod.BUILDS) == ["cython", "python"]
     assert mod.run_one_channel is mod.compiled_loop().run_one_channel is not _fastloop.run_one_channel
 
 
@@ -45,12 +45,13 @@ def test_build_from_another_source_is_not_used(monkeypatch, reload_loop):
     assert loop.compiled_loop() is None and list(loop.available()) == ["python"]
     mod = reload_loop()
     assert mod.LOOP_BUILD == "python" and mod.run_one_channel is _fastloop.run_one_channel
+    assert list(mod.BUILDS) == ["python"]
 
 
 def test_use_switches_builds():
     saved = loop.LOOP_BUILD
     try:
-        for build, mod in loop.available().items():
+        for build, mod in loop.BUILDS.items():
             loop.use(build)
             assert loop.LOOP_BUILD == build and loop.run_one_channel is mod.run_one_channel
         with pytest.raises(KeyError):

@@ -39,13 +39,13 @@ def available() -> dict[str, ModuleType]:
 
 
 def use(build: str) -> None:
-    """Run the replay loop of ``build`` (a key of :func:`available`) from now on."""
+    """Run the replay loop of ``build`` (a key of :data:`BUILDS`) from now on."""
     global LOOP_BUILD, run_one_channel
-    run_one_channel = available()[build].run_one_channel
+    run_one_channel = BUILDS[build].run_one_channel
     LOOP_BUILD = build
 
 
-LOOP_BUILD = "python"
-run_one_channel = _fastloop.run_one_channel
-if os.environ.get(PURE_ENV, "") in ("", "0") and "cython" in available():
-    use("cython")
+#: the builds found when this module was imported (the source is hashed once)
+BUILDS = available()
+LOOP_BUILD = "cython" if os.environ.get(PURE_ENV, "") in ("", "0") and "cython" in BUILDS else "python"
+run_one_channel = BUILDS[LOOP_BUILD].run_one_channel
