@@ -22,13 +22,15 @@ nothing. Values stay within 64 bits (cycles and ``INF`` = 2**62, addresses below
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, insort
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 try:  # C types for Cython's build (archsim/hw/dram/loop.py); interpreted, they are never evaluated
     import cython
 except ImportError:
-    cython = None
+    cython = SimpleNamespace(compiled=False)
 
 if TYPE_CHECKING:
     from archsim.hw.dram.controller import DramSystem
@@ -64,16 +66,38 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     done: list = sysm.done
     left: list = sysm._left
     completed: list = sysm.completed
-    # the channel
-    R0: list
-    R1: list
-    R2: list
-    R3: list
-    R0, R1, R2, R3 = e.ready
+    # the channel. The timing state is the engine's flat copy (TimingEngine.save_flat), a list
+    # interpreted and a C array compiled, taken back by the engine (load_flat) before any of its
+    # own methods reads it and when the loop returns; ``synced``: the engine's lists are current
+    nbanks: cython.Py_ssize_t = e.nbanks
+    if cython.compiled:
+        rt_store = array("q", bytes(8 * e.flat_size))
+        hf_store = array("q", bytes(8 * max(1, e.hist_size)))
+    else:
+        rt_store = [0] * e.flat_size
+        hf_store = [0] * e.hist_size
+    e.save_flat(rt_store, hf_store)
+    rt: cython.longlong[::1] = rt_store
+    hf: cython.longlong[::1] = hf_store
+    synced: cython.bint = True
+    # the timing updates of bank-scope commands: an integer table compiled (``update``), the
+    # generated functions ``fupd[cmd][bank](rt, hf, now)`` interpreted
+    fupd: list = None
+    fstart: cython.longlong[::1]
+    ftab: cython.longlong[::1]
+    if cython.compiled:
+        fstart, ftab = ch.ftab
+    else:
+        fupd = ch.fupd
+    fo0: list = e.flat_off[0]
+    fo1: list = e.flat_off[1]
+    fo2: list = e.flat_off[2]
+    fo3: list = e.flat_off[3]
+    bank_group: list = e.bank_group
     open_row: list = e.open_row
     bank_rank: list = e.bank_rank
     rbuf, wbuf = ch.rbuf, ch.wbuf
-    rscan, wscan = rbuf.scan, wbuf.scan
+    rscan, wscan = rbuf.fscan, wbuf.fscan
     rbq, wbq = rbuf.bq, wbuf.bq
     active: list = ch.active
     act_count: list = ch.act_count
@@ -82,11 +106,14 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     WR: cython.Py_ssize_t = ch.WR
     RDA: cython.Py_ssize_t = ch.RDA
     WRA: cython.Py_ssize_t = ch.WRA
-    RDc = (R0[RD], R1[RD], R2[RD], R3[RD])
-    WRc = (R0[WR], R1[WR], R2[WR], R3[WR])
+    RDo = (fo0[RD], fo1[RD], fo2[RD], fo3[RD])
+    WRo = (fo0[WR], fo1[WR], fo2[WR], fo3[WR])
     opens_c, closes_c, accesses_c = ch.opens, ch.closes, ch.accesses
-    bupd, bscope_c = ch.bupd, ch.bank_scope
-    bank_opened, bank_closed = e._bank_opened, e._bank_closed
+    bscope_c = ch.bank_scope
+    # the engine's background-energy bookkeeping (TimingEngine._bank_opened / _bank_closed, inlined)
+    open_banks: list = e.open_banks
+    open_since: list = e._open_since
+    active_cycles: list = e.active_cycles
     counts: list = ch.counts
     hits: list = ch.hits
     misses: list = ch.misses
@@ -126,6 +153,55 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     now: cython.longlong = sysm.now
     fe_taken: cython.longlong = 0
     hit_issues: cython.longlong = 0
+
+    def update(cmd: cython.Py_ssize_t, bk: cython.Py_ssize_t, now: cython.longlong):
+        """Bank-scope ``cmd``'s timing update at ``bk`` on the flat copy, from the integer table
+        (``FastChannel.ftab``; the compiled build only)."""
+        p: cython.Py_ssize_t = fstart[cmd * nbanks + bk]
+        end: cython.Py_ssize_t
+        groups: cython.Py_ssize_t
+        h: cython.Py_ssize_t
+        x: cython.Py_ssize_t
+        pos: cython.Py_ssize_t
+        v: cython.longlong
+        end = p + 1 + 2 * ftab[p]
+        p += 1
+        while p < end:
+            pos = ftab[p]
+            v = now + ftab[p + 1]
+            p += 2
+            if rt[pos] < v:
+                rt[pos] = v
+        groups = ftab[p]
+        p += 1
+        while groups:
+            groups -= 1
+            h = ftab[p]
+            for x in range(h + ftab[p + 1] - 1, h, -1):
+                hf[x] = hf[x - 1]
+            hf[h] = now
+            end = p + 3 + 3 * ftab[p + 2]
+            p += 3
+            while p < end:
+                pos = ftab[p]
+                v = hf[h + ftab[p + 2] - 1]
+                if v >= 0:
+                    v += ftab[p + 1]
+                    if rt[pos] < v:
+                        rt[pos] = v
+                p += 3
+
+    def ready_at(cmd: cython.Py_ssize_t, bk: cython.Py_ssize_t) -> cython.longlong:
+        """:meth:`TimingEngine.ready_time` on the flat copy."""
+        t: cython.longlong = rt[fo0[cmd]]
+        v: cython.longlong = rt[fo1[cmd] + bank_rank[bk]]
+        if v > t:
+            t = v
+        v = rt[fo2[cmd] + bank_group[bk]]
+        if v > t:
+            t = v
+        v = rt[fo3[cmd] + bk]
+        return v if v > t else t
 
     def recompute(buf, bk: cython.Py_ssize_t):
         """:meth:`FastChannel._recompute`. A bank with an empty queue has no candidates, so
@@ -205,20 +281,20 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         v: cython.longlong
         r_: cython.longlong
         j: cython.Py_ssize_t
-        e0: list
-        e1: list
-        e2: list
-        e3: list
+        o0: cython.Py_ssize_t
+        o1: cython.Py_ssize_t
+        o2: cython.Py_ssize_t
+        o3: cython.Py_ssize_t
         for j in active:
-            e0, e1, e2, e3 = WRc if wr_of[j] else RDc
-            t = e0[0]
-            v = e1[rank_of[j]]
+            o0, o1, o2, o3 = WRo if wr_of[j] else RDo
+            t = rt[o0]
+            v = rt[o1 + rank_of[j]]
             if v > t:
                 t = v
-            v = e2[bgf[j]]
+            v = rt[o2 + bgf[j]]
             if v > t:
                 t = v
-            v = e3[bank_of[j]]
+            v = rt[o3 + bank_of[j]]
             if v > t:
                 t = v
             if t < now:
@@ -232,7 +308,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
 
     def scan(k: cython.Py_ssize_t, now: cython.longlong):
         """:meth:`FastChannel._scan`."""
-        nonlocal write_mode, ver
+        nonlocal write_mode, ver, synced
         at: cython.longlong = INF
         aj: cython.Py_ssize_t = -1
         ac: cython.Py_ssize_t = -1
@@ -246,13 +322,12 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         best_b: cython.Py_ssize_t
         j: cython.Py_ssize_t
         bk: cython.Py_ssize_t
-        r: cython.Py_ssize_t
         cmd: cython.Py_ssize_t
         lst: list
-        c0: list
-        c1: list
-        g2: list
-        b3: list
+        o0: cython.Py_ssize_t
+        o1: cython.Py_ssize_t
+        o2: cython.Py_ssize_t
+        o3: cython.Py_ssize_t
         if k == 0 and active:
             at, aj = best_active(now)
             if aj >= 0:
@@ -265,7 +340,13 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             c = ch._preq_prio(final, pb)
             pt = INF
             if (not dual or bus[c] == slots[k]) and not ch._closes_active(c, pb):
-                pt = e.target_ready(c, pb)
+                if bscope_c[c]:
+                    pt = ready_at(c, pb)
+                else:
+                    if not synced:
+                        e.load_flat(rt_store, hf_store)
+                        synced = True
+                    pt = e.target_ready(c, pb)
                 if pt < now:
                     pt = now
             if at <= pt:
@@ -283,11 +364,11 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             tab = wscan[k] if wsize else ()
         else:
             tab = rscan[k] if rsize else ()
-        for lst, c0, c1, r, g2, b3, cmd in tab:
+        for lst, o0, o1, o2, o3, cmd in tab:
             if not lst:
                 continue
-            x = c0[0]
-            v = c1[r]
+            x = rt[o0]
+            v = rt[o1]
             if v > x:
                 x = v
             if now > x:
@@ -298,8 +379,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 if x == best_t and j > best_j:
                     break
                 bk = bank_of[j]
-                t = g2[bgf[j]]
-                v = b3[bk]
+                t = rt[o2 + bgf[j]]
+                v = rt[o3 + bk]
                 if v > t:
                     t = v
                 if t <= x:
@@ -364,7 +445,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     def issue(src: cython.Py_ssize_t, j: cython.Py_ssize_t, cmd: cython.Py_ssize_t, bk: cython.Py_ssize_t,
               now: cython.longlong):
         """:meth:`FastChannel._issue`."""
-        nonlocal ver
+        nonlocal ver, synced
         final: cython.Py_ssize_t
         row: cython.Py_ssize_t
         up: cython.Py_ssize_t
@@ -384,7 +465,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             final = WR if w else RD
             if closed and cap_count[bk] >= cap and cmd == final and act_count[bk] == (1 if src == ACTIVE else 0):
                 up = WRA if w else RDA
-                if e.ready_time(up, bk) <= now:
+                if ready_at(up, bk) <= now:
                     cmd = final = up
             if not stat[j]:
                 stat[j] = 1
@@ -399,17 +480,31 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         closes = closes_c[cmd]
         bank_scope = bscope_c[cmd]
         if bank_scope:
-            bupd[cmd][bk](now)
+            if cython.compiled:
+                update(cmd, bk, now)
+            else:
+                fupd[cmd][bk](rt, hf, now)
+            synced = False
             if opens:
                 if open_row[bk] < 0:
-                    bank_opened(bank_rank[bk], now)
+                    x = bank_rank[bk]
+                    if not open_banks[x]:
+                        open_since[x] = now
+                    open_banks[x] += 1
                 open_row[bk] = row
             elif closes:
                 if open_row[bk] >= 0:
-                    bank_closed(bank_rank[bk], now)
+                    x = bank_rank[bk]
+                    open_banks[x] -= 1
+                    if not open_banks[x]:
+                        active_cycles[x] += now - open_since[x]
                 open_row[bk] = -1
         else:
+            if not synced:
+                e.load_flat(rt_store, hf_store)
             e.issue(cmd, bk, now, row)
+            e.save_flat(rt_store, hf_store)
+            synced = True
         counts[cmd] += 1
         ver += 1
         if closed:
@@ -477,7 +572,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         so the general loop takes over exactly. The one write-mode change it makes itself is the
         reference's in the cycle that empties the read buffer: on a dual command bus the row slot
         evaluates the mode after the column slot's last RD of that cycle."""
-        nonlocal now, next_time, fe_next, nxt, rsize, wsize, ver, freed, coalesced, fe_taken, hit_issues, write_mode
+        nonlocal now, next_time, fe_next, nxt, rsize, wsize, ver, freed, coalesced, fe_taken, hit_issues, write_mode, \
+            synced
         cw: cython.bint
         fin: cython.Py_ssize_t
         stop: cython.longlong
@@ -513,17 +609,17 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         hl: list
         lst: list
         q: list
-        c0: list
-        c1: list
-        c2: list
-        c3: list
+        o0: cython.Py_ssize_t
+        o1: cython.Py_ssize_t
+        o2: cython.Py_ssize_t
+        o3: cython.Py_ssize_t
         if write_mode:
             buf, fin, cw = wbuf, WR, True
         else:
             buf, fin, cw = rbuf, RD, False
         bq, rows, cand, hl = buf.bq, buf.rows, buf.cand, buf.lists[2]
-        c0, c1, c2, c3 = (R0[fin], R1[fin], R2[fin], R3[fin])
-        upd_f = bupd[fin]
+        o0, o1, o2, o3 = (fo0[fin], fo1[fin], fo2[fin], fo3[fin])
+        fupd_f = None if cython.compiled else fupd[fin]
         stop = next_ref if next_ref < next_refpb else next_refpb
         nt = next_time
         plan = True
@@ -534,12 +630,12 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 # WR only), then FR-FCFS over the hit candidates, as the general scan does both
                 at, aj = best_active(nt) if active else (INF, -1)
                 T, J = INF, INF
-                ch0 = c0[0]
+                ch0 = rt[o0]
                 for r in range(nranks):
                     lst = hl[r]
                     if not lst:
                         continue
-                    x = c1[r]
+                    x = rt[o1 + r]
                     if ch0 > x:
                         x = ch0
                     if nt > x:
@@ -550,8 +646,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                         if x == T and j > J:
                             break
                         bk = bank_of[j]
-                        t = c2[bgf[j]]
-                        v = c3[bk]
+                        t = rt[o2 + bgf[j]]
+                        v = rt[o3 + bk]
                         if v > t:
                             t = v
                         if t <= x:
@@ -642,7 +738,11 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 bk = bank_of[j]
                 w = wr_of[j]
                 cmd = WR if w else RD
-                bupd[cmd][bk](T)
+                if cython.compiled:
+                    update(cmd, bk, T)
+                else:
+                    fupd[cmd][bk](rt, hf, T)
+                synced = False
                 counts[cmd] += 1
                 if record:
                     ch._record(cmd, bk, T, row_of[j])
@@ -658,7 +758,11 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             if not stat[j]:
                 stat[j] = 1
                 hits[cw] += 1
-            upd_f[bk](T)
+            if cython.compiled:
+                update(fin, bk, T)
+            else:
+                fupd_f[bk](rt, hf, T)
+            synced = False
             counts[fin] += 1
             if record:
                 ch._record(fin, bk, T, row)
@@ -831,6 +935,9 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             freed = False
             if now == next_ref or now == next_refpb or cap_pending:
                 ch.ver = ver
+                if not synced:
+                    e.load_flat(rt_store, hf_store)
+                    synced = True
                 ch._maintenance(now)
                 ver = ch.ver
                 next_ref, next_refpb = ch.next_ref, ch.next_refpb
@@ -862,7 +969,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 if next_refpb < nt:
                     nt = next_refpb
                 for bk in cap_pending:
-                    t = e.ready_time(ch.PRE, bk)
+                    t = ready_at(ch.PRE, bk)
                     if t < nt:
                         nt = max(t, now + 1)
                 next_time = nt
@@ -880,6 +987,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             elif not (rsize or wsize or active):
                 return
     finally:
+        if not synced:
+            e.load_flat(rt_store, hf_store)
         rbuf.size, wbuf.size = rsize, wsize
         ch.write_mode = write_mode
         ch.ver = ver

@@ -25,8 +25,10 @@ that does not fit. :class:`DramSystem` also serves as the request-level API for 
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, insort
 from collections import deque
+from functools import cached_property
 
 import numpy as np
 
@@ -56,14 +58,16 @@ class _Buffer:
     * ``lists[kind][rank]``: the candidates of each kind and rank, sorted by burst id (= age)
     * ``scan[slot]``: what a scan of the command slot walks: ``(list, channel ready, rank ready,
       rank, bank-group ready, bank ready, command)`` per (kind, rank), the ready lists being the
-      timing engine's own (they change in place)
+      timing engine's own (they change in place); ``fscan[slot]``: the same on the engine's flat
+      copy (:meth:`~archsim.hw.dram.device.TimingEngine.save_flat`): ``(list, channel offset, rank
+      position, bank-group offset, bank offset, command)``
 
     Candidates are kept current: a new burst is the youngest of its channel, so it only fills a
     kind its bank has no candidate of (an append); anything else that changes a bank's queue, row
     or active-request count recomputes that bank (:meth:`FastChannel._recompute`).
     """
 
-    __slots__ = ("size", "bq", "rows", "lists", "cand", "scan")
+    __slots__ = ("size", "bq", "rows", "lists", "cand", "scan", "fscan")
 
     def __init__(self, nbanks: int, nranks: int):
         self.size = 0
@@ -72,15 +76,40 @@ class _Buffer:
         self.lists: list[list[list[int]]] = [[[] for _ in range(nranks)] for _ in range(3)]
         self.cand: list[list[int]] = [[-1, -1, -1] for _ in range(nbanks)]
         self.scan: list[list[tuple]] = []
+        self.fscan: list[list[tuple]] = []
 
 
 KIND_ACT, KIND_PRE, KIND_HIT = 0, 1, 2
 
 
-def _compile_update(ops: tuple, wops: tuple):
-    """One function ``f(now)`` doing what looping over ``ops`` (``(ready list, node, latency)``
-    max-updates) and ``wops`` (``(history, windowed triples)``) does in
-    :meth:`FastChannel._issue`, as straight-line code (the lists are bound by name)."""
+def _compile_update(params: str, ops: list[tuple[str, int]], wops: list[tuple[list[str], list[tuple[str, str, int]]]],
+                    env: dict):
+    """One function ``f(<params>)`` doing a command's timing update as straight-line code:
+    ``ops`` = ``(target, latency)`` max-updates (``target = max(target, now + latency)``),
+    ``wops`` = ``(lines that shift now into a history, (history entry, target, latency) ...)``
+    (``target = max(target, entry + latency)`` where the entry is set). Targets are expressions
+    over ``params`` and the names in ``env``."""
+    lines = [f"def f({params}):"]
+    lats: dict[int, list[str]] = {}
+    for target, lat in ops:
+        lats.setdefault(lat, []).append(target)
+    for lat, targets in lats.items():
+        lines.append(f" v = now + {lat}")
+        lines += [f" if {t} < v: {t} = v" for t in targets]
+    for shift, wins in wops:
+        lines += [f" {x}" for x in shift]
+        for entry, t, lat in wins:
+            lines.append(f" p = {entry}")
+            lines.append(f" if p >= 0 and {t} < p + {lat}: {t} = p + {lat}")
+    if len(lines) == 1:
+        lines.append(" pass")
+    exec("\n".join(lines), env)  # noqa: S102 - generated from the timing table only
+    return env["f"]
+
+
+def _nested_update(ops: tuple, wops: tuple):
+    """:func:`_compile_update` on the engine's own lists (bound by name): ``ops`` = ``(ready list,
+    node, latency)``, ``wops`` = ``(history list, ((ready list, node, latency, window), ...))``."""
     names: dict[int, str] = {}
     env: dict = {}
 
@@ -91,27 +120,41 @@ def _compile_update(ops: tuple, wops: tuple):
             env[names[k]] = obj
         return names[k]
 
-    lines = ["def f(now):"]
-    lats: dict[int, list] = {}
-    for arr, i, lat in ops:
-        lats.setdefault(lat, []).append((arr, i))
-    for lat, targets in lats.items():
-        lines.append(f" v = now + {lat}")
-        for arr, i in targets:
-            a = ref(arr)
-            lines.append(f" if {a}[{i}] < v: {a}[{i}] = v")
-    for hn, wins in wops:
-        h = ref(hn)
-        lines.append(f" {h}.pop()")
-        lines.append(f" {h}.insert(0, now)")
-        for arr, i, lat, wn in wins:
-            a = ref(arr)
-            lines.append(f" p = {h}[{wn - 1}]")
-            lines.append(f" if p >= 0 and {a}[{i}] < p + {lat}: {a}[{i}] = p + {lat}")
-    if len(lines) == 1:
-        lines.append(" pass")
-    exec("\n".join(lines), env)  # noqa: S102 - generated from the timing table only
-    return env["f"]
+    return _compile_update("now", [(f"{ref(arr)}[{i}]", lat) for arr, i, lat in ops],
+                           [([f"{ref(hn)}.pop()", f"{ref(hn)}.insert(0, now)"],
+                             [(f"{ref(hn)}[{wn - 1}]", f"{ref(arr)}[{i}]", lat) for arr, i, lat, wn in wins])
+                            for hn, wins in wops], env)
+
+
+def _flat_update(ops: tuple, wops: tuple):
+    """:func:`_compile_update` on a flat copy ``rt`` / ``hf`` of the engine's ready times and
+    histories, ``f(rt, hf, now)`` (``ops`` and ``wops`` from :meth:`TimingEngine.flat_update
+    <archsim.hw.dram.device.TimingEngine.flat_update>`)."""
+    return _compile_update("rt, hf, now", [(f"rt[{p}]", lat) for p, lat in ops],
+                           [([f"hf[{h + i}] = hf[{h + i - 1}]" for i in range(depth - 1, 0, -1)] + [f"hf[{h}] = now"],
+                             [(f"hf[{h + w - 1}]", f"rt[{p}]", lat) for p, lat, w in wins])
+                            for h, depth, wins in wops], {})
+
+
+def _flat_table(updates: list[list[tuple[tuple, tuple] | None]], nbanks: int) -> tuple[array, array]:
+    """The flat updates of every (command, bank) as one integer table for the compiled loop:
+    ``start[cmd * nbanks + bank]`` indexes ``table``, which holds there ``n`` then ``n`` pairs
+    ``(position, latency)``, then ``m`` then ``m`` groups ``(history position, depth, k, k triples
+    (position, latency, window))`` (commands without a bank-scope update: ``0, 0``)."""
+    start, table = [], []
+    for per_bank in updates:
+        for bk in range(nbanks):
+            start.append(len(table))
+            ops, wops = per_bank[bk] if per_bank is not None else ((), ())
+            table.append(len(ops))
+            for p, lat in ops:
+                table += (p, lat)
+            table.append(len(wops))
+            for h, depth, wins in wops:
+                table += (h, depth, len(wins))
+                for x in wins:
+                    table += x
+    return array("q", start), array("q", table)
 
 
 class FastChannel:
@@ -139,12 +182,15 @@ class FastChannel:
         R0, R1, R2, R3 = e.ready
         for buf, fin in ((self.rbuf, self.RD), (self.wbuf, self.WR)):
             for slot in self.slots:
-                tab = []
+                tab, ftab = [], []
                 for kind in kinds[slot]:
                     cmd = (self.ACT, self.PRE, fin)[kind]
+                    fo = [e.flat_off[lv][cmd] for lv in range(4)]
                     for r in range(s.ranks):
                         tab.append((buf.lists[kind][r], R0[cmd], R1[cmd], r, R2[cmd], R3[cmd], cmd))
+                        ftab.append((buf.lists[kind][r], fo[0], fo[1] + r, fo[2], fo[3], cmd))
                 buf.scan.append(tab)
+                buf.fscan.append(ftab)
         self.active: list[int] = []          # burst ids whose ACT has issued, in promotion order
         self.act_count = [0] * nb
         self.prio: deque[tuple[int, int]] = deque()   # (final command, bank; any bank of the rank for REFab)
@@ -171,41 +217,40 @@ class FastChannel:
         self.rank_anchor = [e.bank_rank[b] * s.banks_per_rank for b in range(nb)]
         self.wm_high = cfg.write_high_watermark * cfg.write_buffer_size
         self.wm_low = cfg.write_low_watermark * cfg.write_buffer_size
-        self._compile_issue()
-
-    def _compile_issue(self) -> None:
-        """Per (bank-scope command, bank): the timing engine's update for that command at that bank
-        (``bupd[cmd][bank](now)``), compiled from flat ``(ready list, node, latency)`` triples (its
-        own constraints, then sibling ones) and ``(history, windowed triples)`` pairs. Applying
-        them is exactly :meth:`TimingEngine.issue`'s timing update (max-updates, so order does not
-        matter) on the engine's own lists, so the engine stays the state of record."""
-        e = self.eng
-        nb, nc = e.nbanks, e.ncmd
-        G, B, R = e.G, e.B, e.R
-        self.bupd: list[list | None] = [None] * nc
-        for c in range(nc):
-            if e.scope[c] != "bank":
-                continue
-            upd_c = []
-            for bk in range(nb):
-                r, g = e.bank_rank[bk], e.bank_group[bk]
-                path = (0, r, g, bk)
-                sibs = ((), [x for x in range(R) if x != r],
-                        [x for x in range(r * G, (r + 1) * G) if x != g],
-                        [x for x in range(g * B, (g + 1) * B) if x != bk])
-                ops, wops = [], []
-                for lv in range(4):
-                    for n, lat in e.upd[c][lv]:
-                        ops.append((e.ready[lv][n], path[lv], lat))
-                    for n, lat in e.sib[c][lv]:
-                        ops.extend((e.ready[lv][n], i, lat) for i in sibs[lv])
-                    if e.win[c][lv]:
-                        i = path[lv]
-                        wops.append((e.hist[lv][c][i], tuple((e.ready[lv][n], i, lat, w)
-                                                             for n, lat, w in e.win[c][lv])))
-                upd_c.append(_compile_update(tuple(ops), tuple(wops)))
-            self.bupd[c] = upd_c
         self.bank_scope = [sc == "bank" for sc in e.scope]
+
+    @cached_property
+    def _flat_updates(self) -> list[list[tuple[tuple, tuple]] | None]:
+        """Per bank-scope command, per bank: its timing update on the engine's flat copy
+        (:meth:`TimingEngine.flat_update <archsim.hw.dram.device.TimingEngine.flat_update>`)."""
+        e = self.eng
+        return [[e.flat_update(c, bk) for bk in range(e.nbanks)] if e.scope[c] == "bank" else None
+                for c in range(e.ncmd)]
+
+    @cached_property
+    def bupd(self) -> list[list | None]:
+        """Per (bank-scope command, bank): the timing engine's update for that command at that bank
+        as straight-line code on the engine's own lists (``bupd[cmd][bank](now)``). Applying it is
+        exactly :meth:`TimingEngine.issue`'s timing update (max-updates, so order does not matter),
+        so the engine stays the state of record."""
+        e = self.eng
+        where = e.flat_where()
+        return [[_nested_update(tuple((*where[0][p], lat) for p, lat in ops),
+                                tuple((where[1][h], tuple((*where[0][p], lat, w) for p, lat, w in wins))
+                                      for h, _depth, wins in wops))
+                 for ops, wops in per_bank] if per_bank is not None else None for per_bank in self._flat_updates]
+
+    @cached_property
+    def fupd(self) -> list[list | None]:
+        """The same updates on a flat copy, ``fupd[cmd][bank](rt, hf, now)`` (the interpreted replay
+        loop, archsim/hw/dram/_fastloop.py)."""
+        return [[_flat_update(*u) for u in per_bank] if per_bank is not None else None
+                for per_bank in self._flat_updates]
+
+    @cached_property
+    def ftab(self) -> tuple[array, array]:
+        """The same updates as one integer table (the compiled replay loop): see :func:`_flat_table`."""
+        return _flat_table(self._flat_updates, self.eng.nbanks)
 
     # -- front end ---------------------------------------------------------------------------------
     def room(self, write: bool) -> int:

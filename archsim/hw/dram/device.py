@@ -97,10 +97,79 @@ class TimingEngine:
                       for c in range(nc)]
         self._wops = [[(lv, self.hist[lv][c], [(self.ready[lv][n], lat, w) for n, lat, w in self.win[c][lv]])
                        for lv in range(4) if self.win[c][lv]] for c in range(nc)]
+        self._flat_layout()
         # background-energy bookkeeping: banks open per rank and cycles with any bank open
         self.open_banks = [0] * self.R
         self._open_since = [0] * self.R
         self.active_cycles = [0] * self.R
+
+    # -- the flat copy (the replay loop's working state, archsim/hw/dram/_fastloop.py) -------------
+    def _flat_layout(self) -> None:
+        """Where each ready list and each history list sits in one flat array: ``ready[lv][c][node]``
+        at ``flat_off[lv][c] + node`` (aliased commands share a block), the ``w`` recent issue
+        times of ``hist[lv][c][node]``, newest first, from ``hist_off[lv][c] + node * w``."""
+        blocks: dict[int, int] = {}
+        self.flat_off = [[0] * self.ncmd for _ in range(4)]
+        self._flat_blocks: list[tuple[list[int], int]] = []
+        size = 0
+        for lv in range(4):
+            for c in range(self.ncmd):
+                lst = self.ready[lv][c]
+                if id(lst) not in blocks:
+                    blocks[id(lst)] = size
+                    self._flat_blocks.append((lst, size))
+                    size += len(lst)
+                self.flat_off[lv][c] = blocks[id(lst)]
+        self.flat_size = size
+        self.hist_off: list[dict[int, int]] = [{} for _ in range(4)]
+        self._hist_blocks: list[tuple[list[int], int]] = []
+        size = 0
+        for lv in range(4):
+            for c, nodes in self.hist[lv].items():
+                self.hist_off[lv][c] = size
+                for hn in nodes:
+                    self._hist_blocks.append((hn, size))
+                    size += len(hn)
+        self.hist_size = size
+
+    def save_flat(self, rt, hf) -> None:
+        """Copy the ready times into ``rt`` and the issue histories into ``hf`` (mutable sequences of
+        at least :attr:`flat_size` / :attr:`hist_size` items)."""
+        for blocks, out in ((self._flat_blocks, rt), (self._hist_blocks, hf)):
+            for lst, o in blocks:
+                for i, v in enumerate(lst):
+                    out[o + i] = v
+
+    def load_flat(self, rt, hf) -> None:
+        """The reverse of :meth:`save_flat`: take the state back from ``rt`` and ``hf``."""
+        for blocks, src in ((self._flat_blocks, rt), (self._hist_blocks, hf)):
+            for lst, o in blocks:
+                for i in range(len(lst)):
+                    lst[i] = src[o + i]
+
+    def flat_where(self) -> tuple[dict[int, tuple[list[int], int]], dict[int, list[int]]]:
+        """Where flat positions live in the engine's own lists: ``({ready position: (ready list,
+        node)}, {history position of a node's block: that node's history list})``."""
+        ready = {o + i: (lst, i) for lst, o in self._flat_blocks for i in range(len(lst))}
+        return ready, {o: hn for hn, o in self._hist_blocks}
+
+    def flat_update(self, cmd: int, bank: int) -> tuple[tuple, tuple]:
+        """:meth:`issue`'s timing update of bank-scope ``cmd`` at ``bank`` on the flat copy:
+        ``(ops, wops)``, ``ops`` = ``(position, latency)`` max-updates (``rt[p] = max(rt[p], now +
+        latency)``), ``wops`` = ``(history position, depth, ((position, latency, window), ...))``
+        (shift ``now`` into the history, then ``rt[p] = max(rt[p], h[window - 1] + latency)`` where
+        that entry is set)."""
+        path, sibs, fo = self._path[bank], self._sibs[bank], self.flat_off
+        ops: list[tuple[int, int]] = []
+        wops: list[tuple[int, int, tuple]] = []
+        for lv in range(4):
+            ops += [(fo[lv][n] + path[lv], lat) for n, lat in self.upd[cmd][lv]]
+            ops += [(fo[lv][n] + i, lat) for n, lat in self.sib[cmd][lv] for i in sibs[lv]]
+            if self.win[cmd][lv]:
+                depth = len(self.hist[lv][cmd][0])
+                wops.append((self.hist_off[lv][cmd] + path[lv] * depth, depth,
+                             tuple((fo[lv][n] + path[lv], lat, w) for n, lat, w in self.win[cmd][lv])))
+        return tuple(ops), tuple(wops)
 
     # -- queries ----------------------------------------------------------------------------------
     def ready_time(self, cmd: int, bank: int) -> int:
