@@ -47,36 +47,37 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     cfg = sysm.cfg
     b = sysm.b
     n: cython.longlong = b.n_requests
-    # per burst / per request columns (Python lists: the C types below are for the compiled build)
-    bank_of: list = b.bank
-    row_of: list = b.row
-    wr_of: list = b.write
+    # per burst / per request columns: the read-only ones as C arrays compiled (Python lists
+    # interpreted), the ones the loop writes as the system's own lists
+    cols = (b.bank, b.row, b.write, b.rank, sysm.bgf, b.req, b.first, b.count, b.arrival, b.is_write)
+    if cython.compiled:
+        cols = tuple(array("q", c) for c in cols)
+    bank_of: cython.longlong[::1] = cols[0]
+    row_of: cython.longlong[::1] = cols[1]
+    wr_of: cython.longlong[::1] = cols[2]
+    rank_of: cython.longlong[::1] = cols[3]
+    bgf: cython.longlong[::1] = cols[4]
+    req_of: cython.longlong[::1] = cols[5]
+    first: cython.longlong[::1] = cols[6]
+    count: cython.longlong[::1] = cols[7]
+    arrival: cython.longlong[::1] = cols[8]
+    is_write: cython.longlong[::1] = cols[9]
     addr_of: list = b.addr
-    rank_of: list = b.rank
-    bgf: list = sysm.bgf
-    stat = sysm.stat
+    stat: cython.uchar[::1] = sysm.stat
     arrive: list = sysm.burst_arrive
     burst_end: list = sysm.burst_end
-    req_of: list = b.req
-    first: list = b.first
-    count: list = b.count
-    arrival: list = b.arrival
-    is_write: list = b.is_write
     accept: list = sysm.accept
     done: list = sysm.done
     left: list = sysm._left
     completed: list = sysm.completed
-    # the channel. The timing state is the engine's flat copy (TimingEngine.save_flat), a list
-    # interpreted and a C array compiled, taken back by the engine (load_flat) before any of its
-    # own methods reads it and when the loop returns; ``synced``: the engine's lists are current
+    # the channel. The timing state is a flat copy of the engine's (TimingEngine.flat_state), a
+    # list interpreted and a C array compiled, taken back by the engine (load_flat) before any of
+    # its own methods reads it and when the loop returns; ``synced``: the engine's lists are current
     nbanks: cython.Py_ssize_t = e.nbanks
+    rt_store, hf_store = e.flat_state()
     if cython.compiled:
-        rt_store = array("q", bytes(8 * e.flat_size))
-        hf_store = array("q", bytes(8 * max(1, e.hist_size)))
-    else:
-        rt_store = [0] * e.flat_size
-        hf_store = [0] * e.hist_size
-    e.save_flat(rt_store, hf_store)
+        rt_store = array("q", rt_store)
+        hf_store = array("q", hf_store or [0])
     rt: cython.longlong[::1] = rt_store
     hf: cython.longlong[::1] = hf_store
     synced: cython.bint = True
@@ -98,7 +99,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     bank_rank: list = e.bank_rank
     rbuf, wbuf = ch.rbuf, ch.wbuf
     rscan, wscan = rbuf.fscan, wbuf.fscan
-    rbq, wbq = rbuf.bq, wbuf.bq
+    rbq: list = rbuf.bq
+    wbq: list = wbuf.bq
     active: list = ch.active
     act_count: list = ch.act_count
     prio, wa = ch.prio, ch.write_addrs
@@ -108,16 +110,25 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     WRA: cython.Py_ssize_t = ch.WRA
     RDo = (fo0[RD], fo1[RD], fo2[RD], fo3[RD])
     WRo = (fo0[WR], fo1[WR], fo2[WR], fo3[WR])
-    opens_c, closes_c, accesses_c = ch.opens, ch.closes, ch.accesses
-    bscope_c = ch.bank_scope
+    props = (ch.opens, ch.closes, ch.accesses, ch.bank_scope)
+    if cython.compiled:
+        props = tuple(array("q", x) for x in props)
+    opens_c: cython.longlong[::1] = props[0]
+    closes_c: cython.longlong[::1] = props[1]
+    accesses_c: cython.longlong[::1] = props[2]
+    bscope_c: cython.longlong[::1] = props[3]
     # the engine's background-energy bookkeeping (TimingEngine._bank_opened / _bank_closed, inlined)
     open_banks: list = e.open_banks
     open_since: list = e._open_since
     active_cycles: list = e.active_cycles
-    counts: list = ch.counts
-    hits: list = ch.hits
-    misses: list = ch.misses
-    conflicts: list = ch.conflicts
+    # command counts and row-buffer outcomes (C arrays compiled: written back when the loop returns)
+    tallies = (ch.counts, ch.hits, ch.misses, ch.conflicts)
+    if cython.compiled:
+        tallies = tuple(array("q", x) for x in tallies)
+    counts: cython.longlong[::1] = tallies[0]
+    hits: cython.longlong[::1] = tallies[1]
+    misses: cython.longlong[::1] = tallies[2]
+    conflicts: cython.longlong[::1] = tallies[3]
     closed: cython.bint = ch.closed
     cap: cython.longlong = ch.cap
     cap_count: list = ch.cap_count
@@ -503,7 +514,9 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             if not synced:
                 e.load_flat(rt_store, hf_store)
             e.issue(cmd, bk, now, row)
-            e.save_flat(rt_store, hf_store)
+            rv, hv = e.flat_state()
+            rt_store[:] = array("q", rv) if cython.compiled else rv
+            hf_store[:len(hv)] = array("q", hv) if cython.compiled else hv
             synced = True
         counts[cmd] += 1
         ver += 1
@@ -989,6 +1002,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     finally:
         if not synced:
             e.load_flat(rt_store, hf_store)
+        for x, y in zip((ch.counts, ch.hits, ch.misses, ch.conflicts), tallies):
+            x[:] = y
         rbuf.size, wbuf.size = rsize, wsize
         ch.write_mode = write_mode
         ch.ver = ver

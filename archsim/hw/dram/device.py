@@ -132,20 +132,18 @@ class TimingEngine:
                     size += len(hn)
         self.hist_size = size
 
-    def save_flat(self, rt, hf) -> None:
-        """Copy the ready times into ``rt`` and the issue histories into ``hf`` (mutable sequences of
-        at least :attr:`flat_size` / :attr:`hist_size` items)."""
-        for blocks, out in ((self._flat_blocks, rt), (self._hist_blocks, hf)):
-            for lst, o in blocks:
-                for i, v in enumerate(lst):
-                    out[o + i] = v
+    def flat_state(self) -> tuple[list[int], list[int]]:
+        """The ready times and the issue histories, each as one flat list (:meth:`_flat_layout`)."""
+        return ([v for lst, _ in self._flat_blocks for v in lst],
+                [v for hn, _ in self._hist_blocks for v in hn])
 
     def load_flat(self, rt, hf) -> None:
-        """The reverse of :meth:`save_flat`: take the state back from ``rt`` and ``hf``."""
-        for blocks, src in ((self._flat_blocks, rt), (self._hist_blocks, hf)):
-            for lst, o in blocks:
-                for i in range(len(lst)):
-                    lst[i] = src[o + i]
+        """Take the state back from flat copies ``rt`` and ``hf`` (sequences laid out as
+        :meth:`flat_state`'s lists; the engine's lists are updated in place)."""
+        for lst, o in self._flat_blocks:
+            lst[:] = rt[o:o + len(lst)]
+        for hn, o in self._hist_blocks:
+            hn[:] = hf[o:o + len(hn)]
 
     def flat_where(self) -> tuple[dict[int, tuple[list[int], int]], dict[int, list[int]]]:
         """Where flat positions live in the engine's own lists: ``({ready position: (ready list,
