@@ -16,22 +16,31 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+def build_parser(argv: list[str] | None = None) -> tuple[argparse.ArgumentParser, dict]:
+    """The parser with every subcommand. When ``argv`` names one, only that one's options are built
+    (the others are listed by name and help): some commands' options come from every architecture
+    plugin, and importing all of them is most of the start-up time of a short run."""
     from archsim.commands import discover
 
     p = _Parser(prog="archsim", description="Cycle-level simulator of DNN and LLM accelerators.")
     p.add_argument("--version", action="version", version=f"archsim {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    mods = discover()
+    named = next((a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")), None)
+    if named not in {m.NAME for m in mods}:
+        named = None
     commands = {}
-    for mod in discover():
-        mod.add_arguments(sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP))
+    for mod in mods:
+        sp = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
+        if named is None or mod.NAME == named:
+            mod.add_arguments(sp)
         commands[mod.NAME] = mod
     return p, commands
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        parser, commands = build_parser()
+        parser, commands = build_parser(argv)
         args = parser.parse_args(argv)
         return int(commands[args.command].run(args) or 0)
     except InputError as e:

@@ -145,3 +145,26 @@ def test_unwritable_out_is_one_line_exit_2(tmp_path):
     assert len(lines) == 1 and "Traceback" not in r.stderr
     assert "a_file" in lines[0]
     assert blocker.read_text() == "not a directory"
+
+
+def test_parser_builds_only_the_named_commands_options():
+    """``archsim <command> ...`` builds that command's options only (the rest are listed); with no
+    command named, every command's options are built."""
+    import argparse
+
+    from archsim.cli import build_parser
+
+    def subparsers(argv):
+        p, _ = build_parser(argv)
+        return next(a for a in p._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+    named = subparsers(["dram", "replay", "--standard", "hbm2"])
+    everything = subparsers(["--version"])
+    assert set(named) == set(everything) and {"dram", "run", "sweep"} <= set(named)
+    assert "replay" in named["dram"].format_help()
+    assert [a.dest for a in named["run"]._actions] == ["help"]
+    assert len(everything["run"]._actions) > 5
+    for args in (["--help"], ["run", "--help"]):
+        r = subprocess.run([sys.executable, "-m", "archsim.cli", *args], capture_output=True, text=True)
+        assert r.returncode == 0
+    assert "--arch" in r.stdout
