@@ -47,11 +47,18 @@ class Bursts:
 
     @classmethod
     def empty(cls, request_bytes: int, burst_bytes: int) -> Bursts:
-        return cls(0, *([] for _ in range(14)), request_bytes=request_bytes, burst_bytes=burst_bytes)
+        return cls(0, *([] for _ in COLUMNS), request_bytes=request_bytes, burst_bytes=burst_bytes)
 
 
-def expand(trace: Trace, s: DramStandard, mapping: AddressMapping, channels: int, request_bytes: int = 64) -> Bursts:
-    """Split ``trace``'s requests into bursts of ``s`` and decode them with ``mapping``."""
+#: the per-request and per-burst columns of :class:`Bursts`
+COLUMNS = ("arrival", "is_write", "first", "count", "req", "channel", "bank", "rank", "bankgroup", "bank_in_group",
+           "row", "column", "addr", "write")
+
+
+def expand(trace: Trace, s: DramStandard, mapping: AddressMapping, channels: int, request_bytes: int = 64, *,
+           req_base: int = 0, burst_base: int = 0) -> Bursts:
+    """Split ``trace``'s requests into bursts of ``s`` and decode them with ``mapping``; request and
+    burst ids start at ``req_base`` / ``burst_base`` (to append to an earlier expansion)."""
     if request_bytes < 1 or request_bytes & (request_bytes - 1):
         raise InputError("--request-bytes", None, "a power of two", request_bytes)
     per = max(request_bytes // s.burst_bytes, 1)
@@ -60,10 +67,10 @@ def expand(trace: Trace, s: DramStandard, mapping: AddressMapping, channels: int
     offs = np.arange(per, dtype=np.int64) * s.burst_bytes
     baddr = (base[:, None] + offs[None, :]).reshape(-1)
     d = mapping.decode(baddr, s, channels)
-    req = np.repeat(np.arange(n, dtype=np.int64), per)
+    req = np.repeat(np.arange(req_base, req_base + n, dtype=np.int64), per)
     return Bursts(
         n_requests=n, arrival=trace.arrival_cycle.tolist(), is_write=trace.is_write.tolist(),
-        first=(np.arange(n, dtype=np.int64) * per).tolist(), count=[per] * n,
+        first=(np.arange(n, dtype=np.int64) * per + burst_base).tolist(), count=[per] * n,
         req=req.tolist(), channel=d["channel"].tolist(), bank=d["flat_bank"].tolist(), rank=d["rank"].tolist(),
         bankgroup=d["bankgroup"].tolist(), bank_in_group=d["bank"].tolist(), row=d["row"].tolist(),
         column=d["column"].tolist(), addr=baddr.tolist(), write=np.repeat(trace.is_write, per).tolist(),

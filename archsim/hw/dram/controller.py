@@ -34,7 +34,7 @@ import numpy as np
 
 from archsim.errors import InputError
 from archsim.hw.dram import loop
-from archsim.hw.dram.bursts import Bursts
+from archsim.hw.dram.bursts import COLUMNS, Bursts
 from archsim.hw.dram.config import ControllerConfig
 from archsim.hw.dram.device import TimingEngine
 from archsim.hw.dram.mapping import AddressMapping
@@ -710,16 +710,12 @@ class DramSystem:
         from archsim.hw.dram.bursts import expand
         from archsim.hw.dram.trace import Trace
 
-        nb = expand(Trace(a, w.copy(), c.copy()), self.s, self.mapping, self.channels, self.cfg.request_bytes)
         b = self.b
-        base_req, base_burst = b.n_requests, len(b.req)
+        base_req = b.n_requests
+        nb = expand(Trace(a, w.copy(), c.copy()), self.s, self.mapping, self.channels, self.cfg.request_bytes,
+                    req_base=base_req, burst_base=len(b.req))
         b.n_requests += nb.n_requests
-        b.arrival += nb.arrival
-        b.is_write += nb.is_write
-        b.first += [x + base_burst for x in nb.first]
-        b.count += nb.count
-        b.req += [x + base_req for x in nb.req]
-        for f in ("channel", "bank", "rank", "bankgroup", "bank_in_group", "row", "column", "addr", "write"):
+        for f in COLUMNS:
             getattr(b, f).extend(getattr(nb, f))
         self._derive()
         k = len(nb.req)
