@@ -49,9 +49,12 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     n: cython.longlong = b.n_requests
     # per burst / per request columns: the read-only ones as C arrays compiled (Python lists
     # interpreted), the ones the loop writes as the system's own lists
-    cols = (b.bank, b.row, b.write, b.rank, sysm.bgf, b.req, b.first, b.count, b.arrival, b.is_write)
     if cython.compiled:
-        cols = tuple(array("q", c) for c in cols)
+        arrays = sysm.column_arrays()
+        cols = tuple(arrays[c] for c in ("bank", "row", "write", "rank", "bgf", "req", "first", "count", "arrival",
+                                         "is_write"))
+    else:
+        cols = (b.bank, b.row, b.write, b.rank, sysm.bgf, b.req, b.first, b.count, b.arrival, b.is_write)
     bank_of: cython.longlong[::1] = cols[0]
     row_of: cython.longlong[::1] = cols[1]
     wr_of: cython.longlong[::1] = cols[2]

@@ -55,10 +55,9 @@ COLUMNS = ("arrival", "is_write", "first", "count", "req", "channel", "bank", "r
            "row", "column", "addr", "write")
 
 
-def expand(trace: Trace, s: DramStandard, mapping: AddressMapping, channels: int, request_bytes: int = 64, *,
-           req_base: int = 0, burst_base: int = 0) -> Bursts:
-    """Split ``trace``'s requests into bursts of ``s`` and decode them with ``mapping``; request and
-    burst ids start at ``req_base`` / ``burst_base`` (to append to an earlier expansion)."""
+def expand_arrays(trace: Trace, s: DramStandard, mapping: AddressMapping, channels: int, request_bytes: int = 64, *,
+                  req_base: int = 0, burst_base: int = 0) -> tuple[int, dict[str, np.ndarray]]:
+    """:func:`expand` as numpy columns: ``(requests, {column: array})``."""
     if request_bytes < 1 or request_bytes & (request_bytes - 1):
         raise InputError("--request-bytes", None, "a power of two", request_bytes)
     per = max(request_bytes // s.burst_bytes, 1)
@@ -67,11 +66,17 @@ def expand(trace: Trace, s: DramStandard, mapping: AddressMapping, channels: int
     offs = np.arange(per, dtype=np.int64) * s.burst_bytes
     baddr = (base[:, None] + offs[None, :]).reshape(-1)
     d = mapping.decode(baddr, s, channels)
-    req = np.repeat(np.arange(req_base, req_base + n, dtype=np.int64), per)
-    return Bursts(
-        n_requests=n, arrival=trace.arrival_cycle.tolist(), is_write=trace.is_write.tolist(),
-        first=(np.arange(n, dtype=np.int64) * per + burst_base).tolist(), count=[per] * n,
-        req=req.tolist(), channel=d["channel"].tolist(), bank=d["flat_bank"].tolist(), rank=d["rank"].tolist(),
-        bankgroup=d["bankgroup"].tolist(), bank_in_group=d["bank"].tolist(), row=d["row"].tolist(),
-        column=d["column"].tolist(), addr=baddr.tolist(), write=np.repeat(trace.is_write, per).tolist(),
-        request_bytes=request_bytes, burst_bytes=s.burst_bytes)
+    return n, {
+        "arrival": trace.arrival_cycle, "is_write": trace.is_write,
+        "first": np.arange(n, dtype=np.int64) * per + burst_base, "count": np.full(n, per, dtype=np.int64),
+        "req": np.repeat(np.arange(req_base, req_base + n, dtype=np.int64), per), "channel": d["channel"],
+        "bank": d["flat_bank"], "rank": d["rank"], "bankgroup": d["bankgroup"], "bank_in_group": d["bank"],
+        "row": d["row"], "column": d["column"], "addr": baddr, "write": np.repeat(trace.is_write, per)}
+
+
+def expand(trace: Trace, s: DramStandard, mapping: AddressMapping, channels: int, request_bytes: int = 64, *,
+           req_base: int = 0, burst_base: int = 0) -> Bursts:
+    """Split ``trace``'s requests into bursts of ``s`` and decode them with ``mapping``; request and
+    burst ids start at ``req_base`` / ``burst_base`` (to append to an earlier expansion)."""
+    n, cols = expand_arrays(trace, s, mapping, channels, request_bytes, req_base=req_base, burst_base=burst_base)
+    return Bursts(n, **{c: cols[c].tolist() for c in COLUMNS}, request_bytes=request_bytes, burst_bytes=s.burst_bytes)

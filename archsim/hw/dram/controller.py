@@ -34,7 +34,7 @@ import numpy as np
 
 from archsim.errors import InputError
 from archsim.hw.dram import loop
-from archsim.hw.dram.bursts import COLUMNS, Bursts
+from archsim.hw.dram.bursts import COLUMNS, Bursts, expand_arrays
 from archsim.hw.dram.config import ControllerConfig
 from archsim.hw.dram.device import TimingEngine
 from archsim.hw.dram.mapping import AddressMapping
@@ -43,6 +43,8 @@ from archsim.hw.dram.standard import DramStandard
 from archsim.hw.dram.timing import TimingTable, build_table
 
 INF = 1 << 62
+#: the per-request / per-burst columns the replay loop reads (archsim/hw/dram/_fastloop.py)
+LOOP_COLUMNS = ("bank", "row", "write", "rank", "req", "first", "count", "arrival", "is_write")
 # plan sources
 ACTIVE, PRIO, RW = 0, 1, 2
 
@@ -687,6 +689,7 @@ class DramSystem:
         self._left: list[int] = []         # bursts of each request not yet done
         self.stat = bytearray()            # per burst: counted as a row hit / miss / conflict
         self.bgf: list[int] = []           # per burst: flat bank-group index within its channel
+        self._chunks: dict[str, list[np.ndarray]] = {f: [] for f in LOOP_COLUMNS}  # add()'s arrays
         self.chans = [FastChannel(c, s, self.table, self.cfg, self) for c in range(channels)]
         self.nxt = 0                       # next request for the front end
         self.fe_next = INF
@@ -707,26 +710,40 @@ class DramSystem:
         c = np.broadcast_to(np.asarray(arrival, dtype=np.int64), a.shape)
         if len(a) and (a.min() < 0 or c.min() < 0 or c.max() >= INF):
             raise InputError(None, "addr", "non-negative addresses and arrival cycles, cycles below 2^62")
-        from archsim.hw.dram.bursts import expand
         from archsim.hw.dram.trace import Trace
 
         b = self.b
         base_req = b.n_requests
-        nb = expand(Trace(a, w.copy(), c.copy()), self.s, self.mapping, self.channels, self.cfg.request_bytes,
-                    req_base=base_req, burst_base=len(b.req))
-        b.n_requests += nb.n_requests
+        n, cols = expand_arrays(Trace(a, w.copy(), c.copy()), self.s, self.mapping, self.channels,
+                                self.cfg.request_bytes, req_base=base_req, burst_base=len(b.req))
+        b.n_requests += n
         for f in COLUMNS:
-            getattr(b, f).extend(getattr(nb, f))
+            getattr(b, f).extend(cols[f].tolist())
+        for f in LOOP_COLUMNS:
+            self._chunks[f].append(cols[f])
         self._derive()
-        k = len(nb.req)
+        k = len(cols["req"])
         self.burst_arrive += [-1] * k
         self.burst_end += [-1] * k
-        self.accept += [-1] * nb.n_requests
-        self.done += [-1] * nb.n_requests
-        self._left += nb.count
-        if self.nxt == base_req and nb.n_requests:
+        self.accept += [-1] * n
+        self.done += [-1] * n
+        self._left += [self._per] * n
+        if self.nxt == base_req and n:
             self.fe_next = min(self.fe_next, max(b.arrival[base_req], self.now))
         return range(base_req, b.n_requests)
+
+    def column_arrays(self) -> dict[str, np.ndarray]:
+        """The columns the compiled replay loop reads (:data:`LOOP_COLUMNS` and ``bgf``) as int64
+        arrays: the arrays :meth:`add` decoded, else converted from the lists."""
+        out = {}
+        for f in LOOP_COLUMNS:
+            lst, chunks = getattr(self.b, f), self._chunks[f]
+            if sum(map(len, chunks)) != len(lst):
+                chunks = [np.asarray(lst, dtype=np.int64)]
+            out[f] = np.ascontiguousarray(np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+                                          if chunks else np.zeros(0), dtype=np.int64)
+        out["bgf"] = out["bank"] // self.s.banks_per_group
+        return out
 
     def _derive(self) -> None:
         """Per-burst columns the controllers need beyond :class:`Bursts` (for bursts added since)."""
