@@ -148,7 +148,15 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     dual: cython.bint = ch.dual
     slots = ch.slots
     bus = ch.bus
-    cache: list = ch.cache
+    # the plan of each command slot k (FastChannel.cache, flat): pl[6k:6k + 6] = (state version,
+    # cycle, source, burst, command, bank), version -1 for none
+    pl_store = [-1] * (6 * nslots)
+    for k, c in enumerate(ch.cache[:nslots]):
+        if c is not None:
+            pl_store[6 * k:6 * k + 6] = c
+    if cython.compiled:
+        pl_store = array("q", pl_store)
+    pl: cython.longlong[::1] = pl_store
     # scalars the loop owns (written back at the end)
     rsize: cython.longlong = rbuf.size
     wsize: cython.longlong = wbuf.size
@@ -285,6 +293,18 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 insort(lst, h)
             cd[2] = h
 
+    def put(k: cython.Py_ssize_t, t: cython.longlong, src: cython.Py_ssize_t, j: cython.Py_ssize_t,
+            cmd: cython.Py_ssize_t, bk: cython.Py_ssize_t) -> cython.longlong:
+        """Slot ``k``'s plan: ``cmd`` from ``src`` (burst ``j``, bank ``bk``) at cycle ``t``."""
+        b6: cython.Py_ssize_t = 6 * k
+        pl[b6] = ver
+        pl[b6 + 1] = t
+        pl[b6 + 2] = src
+        pl[b6 + 3] = j
+        pl[b6 + 4] = cmd
+        pl[b6 + 5] = bk
+        return t
+
     def best_active(now: cython.longlong):
         """``(cycle, burst)`` of the active buffer's FR-FCFS choice from cycle ``now`` on: the
         earliest its RD / WR may issue, then the oldest arrival (``(INF, -1)`` if empty)."""
@@ -321,7 +341,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         return at, aj
 
     def scan(k: cython.Py_ssize_t, now: cython.longlong):
-        """:meth:`FastChannel._scan`."""
+        """:meth:`FastChannel._scan`: the plan of slot ``k`` from cycle ``now`` on (:func:`put`)."""
         nonlocal write_mode, ver, synced
         at: cython.longlong = INF
         aj: cython.Py_ssize_t = -1
@@ -348,7 +368,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 ac = WR if wr_of[aj] else RD
                 ab = bank_of[aj]
             if at == now:
-                return (now, ACTIVE, aj, ac, ab)
+                return put(k, now, ACTIVE, aj, ac, ab)
         if prio:
             final, pb = prio[0]
             c = ch._preq_prio(final, pb)
@@ -364,8 +384,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 if pt < now:
                     pt = now
             if at <= pt:
-                return (at, ACTIVE, aj, ac, ab)
-            return (pt, PRIO, -1, c, pb)
+                return put(k, at, ACTIVE, aj, ac, ab)
+            return put(k, pt, PRIO, -1, c, pb)
         if not write_mode:
             if wsize > wm_high or rsize == 0:
                 write_mode = True
@@ -403,8 +423,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 if t < best_t or (t == best_t and j < best_j):
                     best_t, best_j, best_c, best_b = t, j, cmd, bk
         if at <= best_t:
-            return (at, ACTIVE, aj, ac, ab)
-        return (best_t, RW, best_j, best_c, best_b)
+            return put(k, at, ACTIVE, aj, ac, ab)
+        return put(k, best_t, RW, best_j, best_c, best_b)
 
     def retire(j: cython.Py_ssize_t, cycle: cython.longlong):
         """:meth:`DramSystem.burst_done`."""
@@ -843,9 +863,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     bk: cython.Py_ssize_t
     row: cython.Py_ssize_t
     kind: cython.Py_ssize_t
+    b6: cython.Py_ssize_t
     o: cython.Py_ssize_t
-    src: cython.Py_ssize_t
-    cmd: cython.Py_ssize_t
     a: cython.longlong
     t: cython.longlong
     nt: cython.longlong
@@ -961,22 +980,16 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
                 issued = False
                 nt = INF
                 for k in slot_ids:
-                    c = cache[k]
-                    if c is not None and c[0] == ver and now <= c[1]:
-                        t = c[1]
-                        if t == now:
-                            issue(c[2], c[3], c[4], c[5], now)
-                            issued = True
-                        elif t < nt:
-                            nt = t
+                    b6 = 6 * k
+                    if pl[b6] == ver and now <= pl[b6 + 1]:
+                        t = pl[b6 + 1]
                     else:
-                        t, src, j, cmd, bk = scan(k, now)
-                        cache[k] = (ver, t, src, j, cmd, bk)
-                        if t == now:
-                            issue(src, j, cmd, bk, now)
-                            issued = True
-                        elif t < nt:
-                            nt = t
+                        t = scan(k, now)
+                    if t == now:
+                        issue(pl[b6 + 2], pl[b6 + 3], pl[b6 + 4], pl[b6 + 5], now)
+                        issued = True
+                    elif t < nt:
+                        nt = t
                 if issued:
                     next_time = now + 1
                     break
@@ -1007,6 +1020,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             e.load_flat(rt_store, hf_store)
         for x, y in zip((ch.counts, ch.hits, ch.misses, ch.conflicts), tallies):
             x[:] = y
+        for k in range(nslots):
+            ch.cache[k] = tuple(pl_store[6 * k:6 * k + 6]) if pl_store[6 * k] >= 0 else None
         rbuf.size, wbuf.size = rsize, wsize
         ch.write_mode = write_mode
         ch.ver = ver
