@@ -232,15 +232,23 @@ class FastChannel:
     @cached_property
     def bupd(self) -> list[list | None]:
         """Per (bank-scope command, bank): the timing engine's update for that command at that bank
-        as straight-line code on the engine's own lists (``bupd[cmd][bank](now)``). Applying it is
-        exactly :meth:`TimingEngine.issue`'s timing update (max-updates, so order does not matter),
-        so the engine stays the state of record."""
-        e = self.eng
-        where = e.flat_where()
-        return [[_nested_update(tuple((*where[0][p], lat) for p, lat in ops),
-                                tuple((where[1][h], tuple((*where[0][p], lat, w) for p, lat, w in wins))
-                                      for h, _depth, wins in wops))
-                 for ops, wops in per_bank] if per_bank is not None else None for per_bank in self._flat_updates]
+        as straight-line code on the engine's own lists (``bupd[cmd][bank](now)``), compiled on first
+        use by :meth:`_bank_update` (None until then). Applying it is exactly
+        :meth:`TimingEngine.issue`'s timing update (max-updates, so order does not matter), so the
+        engine stays the state of record."""
+        return [[None] * len(per_bank) if per_bank is not None else None for per_bank in self._flat_updates]
+
+    def _bank_update(self, cmd: int, bk: int):
+        ready, hist = self._where
+        ops, wops = self._flat_updates[cmd][bk]
+        f = _nested_update(tuple((*ready[p], lat) for p, lat in ops),
+                           tuple((hist[h], tuple((*ready[p], lat, w) for p, lat, w in wins)) for h, _depth, wins in wops))
+        self.bupd[cmd][bk] = f
+        return f
+
+    @cached_property
+    def _where(self) -> tuple[dict, dict]:
+        return self.eng.flat_where()
 
     @cached_property
     def fupd(self) -> list[list | None]:
@@ -583,7 +591,7 @@ class FastChannel:
         opens, closes = self.opens[cmd], self.closes[cmd]
         bank_scope = e.scope[cmd] == "bank"
         if bank_scope:
-            self.bupd[cmd][bk](now)
+            (self.bupd[cmd][bk] or self._bank_update(cmd, bk))(now)
             if opens:
                 if e.open_row[bk] < 0:
                     e._bank_opened(e.bank_rank[bk], now)
@@ -721,8 +729,9 @@ class DramSystem:
             getattr(b, f).extend(cols[f].tolist())
         for f in LOOP_COLUMNS:
             self._chunks[f].append(cols[f])
-        self._derive()
         k = len(cols["req"])
+        self.bgf += (cols["bank"] // self.s.banks_per_group).tolist()
+        self.stat += bytes(k)
         self.burst_arrive += [-1] * k
         self.burst_end += [-1] * k
         self.accept += [-1] * n
