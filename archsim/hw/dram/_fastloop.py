@@ -35,13 +35,17 @@ except ImportError:
 if TYPE_CHECKING:
     from archsim.hw.dram.controller import DramSystem
 
-INF = 1 << 62
-ACTIVE, PRIO, RW = 0, 1, 2
+NEVER = 1 << 62  # the controller's INF: no cycle
 
 
 def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpose (see the module docstring)
     """Process every request added to single-channel ``sysm`` until none is outstanding (the
     same steps as :meth:`DramSystem._step`)."""
+    # constants (locals: C constants in the compiled build, where module globals are Python objects)
+    INF: cython.longlong = NEVER
+    ACTIVE: cython.Py_ssize_t = 0  # plan sources, as in archsim/hw/dram/controller.py
+    PRIO: cython.Py_ssize_t = 1
+    RW: cython.Py_ssize_t = 2
     ch = sysm.chans[0]
     e = ch.eng
     cfg = sysm.cfg
