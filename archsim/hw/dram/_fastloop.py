@@ -105,7 +105,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     open_row: list = e.open_row
     bank_rank: list = e.bank_rank
     rbuf, wbuf = ch.rbuf, ch.wbuf
-    rscan, wscan = rbuf.fscan, wbuf.fscan
+    rscan: list = rbuf.fscan
+    wscan: list = wbuf.fscan
     rbq: list = rbuf.bq
     wbq: list = wbuf.bq
     active: list = ch.active
@@ -309,9 +310,13 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         pl[b6 + 5] = bk
         return t
 
-    def best_active(now: cython.longlong):
-        """``(cycle, burst)`` of the active buffer's FR-FCFS choice from cycle ``now`` on: the
-        earliest its RD / WR may issue, then the oldest arrival (``(INF, -1)`` if empty)."""
+    act_j: cython.Py_ssize_t = -1
+
+    def best_active(now: cython.longlong) -> cython.longlong:
+        """The cycle of the active buffer's FR-FCFS choice from cycle ``now`` on (the earliest its
+        RD / WR may issue, then the oldest arrival; ``INF`` if empty); the burst goes to ``act_j``
+        (-1 if empty)."""
+        nonlocal act_j
         at: cython.longlong = INF
         aa: cython.longlong = INF
         aj: cython.Py_ssize_t = -1
@@ -342,7 +347,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             r_ = arrive[j]
             if t < at or r_ < aa:
                 at, aa, aj = t, r_, j
-        return at, aj
+        act_j = aj
+        return at
 
     def scan(k: cython.Py_ssize_t, now: cython.longlong):
         """:meth:`FastChannel._scan`: the plan of slot ``k`` from cycle ``now`` on (:func:`put`)."""
@@ -367,7 +373,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         o2: cython.Py_ssize_t
         o3: cython.Py_ssize_t
         if k == 0 and active:
-            at, aj = best_active(now)
+            at = best_active(now)
+            aj = act_j
             if aj >= 0:
                 ac = WR if wr_of[aj] else RD
                 ab = bank_of[aj]
@@ -668,7 +675,11 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             if plan:
                 # the active buffer first (its requests' rows are open: they wait for their RD /
                 # WR only), then FR-FCFS over the hit candidates, as the general scan does both
-                at, aj = best_active(nt) if active else (INF, -1)
+                if active:
+                    at = best_active(nt)
+                    aj = act_j
+                else:
+                    at, aj = INF, -1
                 T, J = INF, INF
                 ch0 = rt[o0]
                 for r in range(nranks):
