@@ -51,14 +51,16 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     cfg = sysm.cfg
     b = sysm.b
     n: cython.longlong = b.n_requests
-    # per burst / per request columns: the read-only ones as C arrays compiled (Python lists
-    # interpreted), the ones the loop writes as the system's own lists
+    # per burst / per request columns (the read-only ones), per command its properties, then the
+    # command counts and row-buffer outcomes: C arrays compiled (the tallies are written back when
+    # the loop returns), Python lists interpreted
+    small = (ch.opens, ch.closes, ch.accesses, ch.bank_scope, ch.counts, ch.hits, ch.misses, ch.conflicts)
     if cython.compiled:
         arrays = sysm.column_arrays()
         cols = tuple(arrays[c] for c in ("bank", "row", "write", "rank", "bgf", "req", "first", "count", "arrival",
-                                         "is_write"))
+                                         "is_write")) + tuple(array("q", x) for x in small)
     else:
-        cols = (b.bank, b.row, b.write, b.rank, sysm.bgf, b.req, b.first, b.count, b.arrival, b.is_write)
+        cols = (b.bank, b.row, b.write, b.rank, sysm.bgf, b.req, b.first, b.count, b.arrival, b.is_write) + small
     bank_of: cython.longlong[::1] = cols[0]
     row_of: cython.longlong[::1] = cols[1]
     wr_of: cython.longlong[::1] = cols[2]
@@ -69,6 +71,14 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     count: cython.longlong[::1] = cols[7]
     arrival: cython.longlong[::1] = cols[8]
     is_write: cython.longlong[::1] = cols[9]
+    opens_c: cython.longlong[::1] = cols[10]
+    closes_c: cython.longlong[::1] = cols[11]
+    accesses_c: cython.longlong[::1] = cols[12]
+    bscope_c: cython.longlong[::1] = cols[13]
+    counts: cython.longlong[::1] = cols[14]
+    hits: cython.longlong[::1] = cols[15]
+    misses: cython.longlong[::1] = cols[16]
+    conflicts: cython.longlong[::1] = cols[17]
     addr_of: list = b.addr
     stat: cython.uchar[::1] = sysm.stat
     arrive: list = sysm.burst_arrive
@@ -118,25 +128,10 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     WRA: cython.Py_ssize_t = ch.WRA
     RDo = (fo0[RD], fo1[RD], fo2[RD], fo3[RD])
     WRo = (fo0[WR], fo1[WR], fo2[WR], fo3[WR])
-    props = (ch.opens, ch.closes, ch.accesses, ch.bank_scope)
-    if cython.compiled:
-        props = tuple(array("q", x) for x in props)
-    opens_c: cython.longlong[::1] = props[0]
-    closes_c: cython.longlong[::1] = props[1]
-    accesses_c: cython.longlong[::1] = props[2]
-    bscope_c: cython.longlong[::1] = props[3]
     # the engine's background-energy bookkeeping (TimingEngine._bank_opened / _bank_closed, inlined)
     open_banks: list = e.open_banks
     open_since: list = e._open_since
     active_cycles: list = e.active_cycles
-    # command counts and row-buffer outcomes (C arrays compiled: written back when the loop returns)
-    tallies = (ch.counts, ch.hits, ch.misses, ch.conflicts)
-    if cython.compiled:
-        tallies = tuple(array("q", x) for x in tallies)
-    counts: cython.longlong[::1] = tallies[0]
-    hits: cython.longlong[::1] = tallies[1]
-    misses: cython.longlong[::1] = tallies[2]
-    conflicts: cython.longlong[::1] = tallies[3]
     closed: cython.bint = ch.closed
     cap: cython.longlong = ch.cap
     cap_count: list = ch.cap_count
@@ -1033,7 +1028,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     finally:
         if not synced:
             e.load_flat(rt_store, hf_store)
-        for x, y in zip((ch.counts, ch.hits, ch.misses, ch.conflicts), tallies):
+        for x, y in zip((ch.counts, ch.hits, ch.misses, ch.conflicts), cols[14:]):
             x[:] = y
         for k in range(nslots):
             ch.cache[k] = tuple(pl_store[6 * k:6 * k + 6]) if pl_store[6 * k] >= 0 else None
