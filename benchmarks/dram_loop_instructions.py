@@ -48,6 +48,12 @@ def main() -> int:
     if a.inner:
         print(simulate(a.standard, a.kind, a.requests, a.request_bytes, a.build))
         return 0
+    from archsim.hw.dram import loop
+
+    if a.build not in loop.BUILDS:
+        sys.stderr.write(f"dram_loop_instructions: --build {a.build}: not installed (builds here: "
+                         f"{', '.join(sorted(loop.BUILDS))})\n")
+        return 2
     if shutil.which("valgrind") is None:
         sys.stderr.write("dram_loop_instructions: valgrind not found (apt-get install valgrind)\n")
         return 2

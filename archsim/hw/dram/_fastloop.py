@@ -24,13 +24,22 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, insort
-from types import SimpleNamespace
+from types import ModuleType
 from typing import TYPE_CHECKING
+
+
+def _no_cython() -> ModuleType:
+    """Stands for Cython's ``cython`` module where Cython is not installed (a module: its
+    attributes are the fastest to read interpreted)."""
+    m = ModuleType("cython")
+    m.compiled = False
+    return m
+
 
 try:  # C types for Cython's build (archsim/hw/dram/loop.py); interpreted, they are never evaluated
     import cython
 except ImportError:
-    cython = SimpleNamespace(compiled=False)
+    cython = _no_cython()
 
 if TYPE_CHECKING:
     from archsim.hw.dram.controller import DramSystem
@@ -115,8 +124,15 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     open_row: list = e.open_row
     bank_rank: list = e.bank_rank
     rbuf, wbuf = ch.rbuf, ch.wbuf
-    rscan: list = rbuf.fscan
-    wscan: list = wbuf.fscan
+    # the scan tables (_Buffer.fscan) of the read then the write buffer, slot after slot, as one
+    # list of entries; compiled, their candidate lists apart and their integers in a C array
+    scan_all: list = [x for buf in (rbuf, wbuf) for tab in buf.fscan for x in tab]
+    scan_from: list = [0]
+    for buf in (rbuf, wbuf):
+        for tab in buf.fscan:
+            scan_from.append(scan_from[-1] + len(tab))
+    scan_lists: list = [x[0] for x in scan_all]
+    scan_ints: cython.longlong[::1] = array("q", [v for x in scan_all for v in x[1:]])
     rbq: list = rbuf.bq
     wbq: list = wbuf.bq
     active: list = ch.active
@@ -363,6 +379,7 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
         bk: cython.Py_ssize_t
         cmd: cython.Py_ssize_t
         lst: list
+        ei: cython.Py_ssize_t
         o0: cython.Py_ssize_t
         o1: cython.Py_ssize_t
         o2: cython.Py_ssize_t
@@ -400,13 +417,24 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
             write_mode = False
             ver += 1
         best_t, best_j, best_c, best_b = INF, INF, -1, -1
+        e0: cython.Py_ssize_t = 0
+        e1: cython.Py_ssize_t = 0
         if write_mode:
-            tab = wscan[k] if wsize else ()
-        else:
-            tab = rscan[k] if rsize else ()
-        for lst, o0, o1, o2, o3, cmd in tab:
-            if not lst:
-                continue
+            if wsize:
+                e0, e1 = scan_from[nslots + k], scan_from[nslots + k + 1]
+        elif rsize:
+            e0, e1 = scan_from[k], scan_from[k + 1]
+        for ei in range(e0, e1):
+            if cython.compiled:
+                lst = scan_lists[ei]
+                if not lst:
+                    continue
+                o0, o1, o2, o3, cmd = (scan_ints[5 * ei], scan_ints[5 * ei + 1], scan_ints[5 * ei + 2],
+                                       scan_ints[5 * ei + 3], scan_ints[5 * ei + 4])
+            else:
+                lst, o0, o1, o2, o3, cmd = scan_all[ei]
+                if not lst:
+                    continue
             x = rt[o0]
             v = rt[o1]
             if v > x:
