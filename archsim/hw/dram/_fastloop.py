@@ -127,10 +127,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     # the scan tables (_Buffer.fscan) of the read then the write buffer, slot after slot, as one
     # list of entries; compiled, their candidate lists apart and their integers in a C array
     scan_all: list = [x for buf in (rbuf, wbuf) for tab in buf.fscan for x in tab]
-    scan_from: list = [0]
-    for buf in (rbuf, wbuf):
-        for tab in buf.fscan:
-            scan_from.append(scan_from[-1] + len(tab))
+    sizes = [len(tab) for buf in (rbuf, wbuf) for tab in buf.fscan]
+    scan_from: cython.longlong[::1] = array("q", [sum(sizes[:i]) for i in range(len(sizes) + 1)])
     scan_lists: list = [x[0] for x in scan_all]
     scan_ints: cython.longlong[::1] = array("q", [v for x in scan_all for v in x[1:]])
     rbq: list = rbuf.bq
