@@ -14,10 +14,18 @@ next decision cycle and the front end's position live in local variables and are
 when it returns, so :class:`~archsim.hw.dram.controller.DramSystem` can carry on (the refreshes
 after the last request, :meth:`advance`, :meth:`result`).
 
+The timing state the loop reads and updates is a flat copy of the engine's
+(:meth:`TimingEngine.flat_state <archsim.hw.dram.device.TimingEngine.flat_state>`), handed back
+(``load_flat``) before any engine method reads it and when the loop returns.
+
 This file is also compiled by Cython at install time (``setup.py``; :mod:`archsim.hw.dram.loop`
-picks the build). The annotations (``t: cython.longlong``, ``q: list``) are the C types of that
-build; Python never evaluates the annotations of local variables, so interpreted they cost
-nothing. Values stay within 64 bits (cycles and ``INF`` = 2**62, addresses below 2**62).
+picks the build). The annotations (``t: cython.longlong``, ``q: list``, ``rt:
+cython.longlong[::1]``) are the C types of that build; Python never evaluates the annotations of
+local variables, so interpreted they cost nothing. ``if cython.compiled:`` picks the few
+statements that differ: compiled, the timing state, the read-only burst columns, the scan tables'
+integers, the plans and the tallies are C arrays and the timing update walks an integer table;
+interpreted, they are Python lists and the update is a generated function. Values stay within 64
+bits (cycles and ``INF`` = 2**62, addresses below 2**62).
 """
 
 from __future__ import annotations
