@@ -163,6 +163,28 @@ def test_last_requests_forwarded_and_bulk_replay_equals_stepwise():
     assert a.active_cycles == b.active_cycles and a.row_hits == b.row_hits
 
 
+@pytest.mark.parametrize("name", ["ddr4-2400", "hbm2"])
+def test_add_after_run(name, loop_build):
+    # requests added after a run() and run again (the compiled loop must not leave the system's
+    # per-burst arrays held, or add() cannot grow them): every request completes, and the builds
+    # make the same decisions
+    s = load_standard(name)
+    m = resolve_mapping(None, s, 1)
+    tr = Trace.from_arrays(seq(600) * 5, np.arange(600) % 5 == 0, np.arange(600) // 2)
+    runs = []
+    for build in sorted(loop.BUILDS):
+        loop.use(build)
+        sysm = DramSystem(s, m, 1, record=True)
+        for lo, hi in ((0, 200), (200, 201), (201, 600)):
+            sysm.add(tr.addr[lo:hi], tr.is_write[lo:hi], np.maximum(tr.arrival_cycle[lo:hi], sysm.now))
+            r = sysm.run()
+        runs.append(r)
+    loop.use(loop_build)
+    assert len(runs[0].done_cycle) == 600 and (runs[0].done_cycle >= 0).all()
+    for r in runs[1:]:
+        assert r.log == runs[0].log and (r.done_cycle == runs[0].done_cycle).all()
+
+
 @st.composite
 def stream_cases(draw):
     """Traces made of segments: sequential runs of reads, writes or a mix, in one or several

@@ -97,7 +97,11 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     misses: cython.longlong[::1] = cols[16]
     conflicts: cython.longlong[::1] = cols[17]
     addr_of: list = b.addr
-    stat: cython.uchar[::1] = sysm.stat
+    # per burst, counted as a row hit / miss / conflict yet: compiled, a copy written back when the
+    # loop returns (a view of the system's bytearray would outlive the call, held by the closures'
+    # reference cycle until the garbage collector runs, and keep add() from growing it)
+    stat_store = array("B", sysm.stat) if cython.compiled else sysm.stat
+    stat: cython.uchar[::1] = stat_store
     arrive: list = sysm.burst_arrive
     burst_end: list = sysm.burst_end
     accept: list = sysm.accept
@@ -1062,6 +1066,8 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     finally:
         if not synced:
             e.load_flat(rt_store, hf_store)
+        if cython.compiled:
+            sysm.stat[:] = stat_store
         for x, y in zip((ch.counts, ch.hits, ch.misses, ch.conflicts), cols[14:]):
             x[:] = y
         for k in range(nslots):

@@ -61,7 +61,7 @@ class _Buffer:
     * ``scan[slot]``: what a scan of the command slot walks: ``(list, channel ready, rank ready,
       rank, bank-group ready, bank ready, command)`` per (kind, rank), the ready lists being the
       timing engine's own (they change in place); ``fscan[slot]``: the same on the engine's flat
-      copy (:meth:`~archsim.hw.dram.device.TimingEngine.save_flat`): ``(list, channel offset, rank
+      copy (:meth:`~archsim.hw.dram.device.TimingEngine.flat_state`): ``(list, channel offset, rank
       position, bank-group offset, bank offset, command)``
 
     Candidates are kept current: a new burst is the youngest of its channel, so it only fills a
