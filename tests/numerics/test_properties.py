@@ -1,7 +1,7 @@
 """Property tests: round-trip error bounds and idempotence of the quantizers."""
 
 import numpy as np
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -41,11 +41,18 @@ def test_idempotent(x, name, group):
 
 
 @given(values, st.sampled_from(["int4-asym", "int3-asym", "int8-asym"]))
+@example(np.array([[4.62428493e-44]]), "int4-asym")
+@example(np.array([[1e-3, 2.5e-3, -1e-3]]), "int3-asym")
 def test_int_asymmetric_error_at_most_one_step(x, name):
     f = get_format(name, group_size=8, scale_format="fp32")
     q = f.quantize(x)
     s = np.repeat(q.fields["scale"], 8, axis=-1)[..., : x.shape[-1]]
-    assert np.all(np.abs(q.dequantize() - x) <= s * (1 + 1e-6) + 1e-300)
+    # the bound holds where the fp32 scale is a normal number (relative rounding 2^-24); a group
+    # spanning under ~1e-37 gets a subnormal scale, rounded by up to half its own size (hypothesis
+    # found x = 4.6e-44: scale 2.8e-45 for 3.1e-45, error 1.5 steps)
+    normal = s >= np.finfo(np.float32).tiny
+    err = np.abs(q.dequantize() - x)
+    assert np.all(err[normal] <= s[normal] * (1 + 1e-6) + 1e-300)
 
 
 @given(values, st.sampled_from(["fp3-er", "fp4-er"]))
