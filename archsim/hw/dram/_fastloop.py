@@ -136,13 +136,13 @@ def run_one_channel(sysm: DramSystem) -> None:  # noqa: C901 - one loop on purpo
     open_row: list = e.open_row
     bank_rank: list = e.bank_rank
     rbuf, wbuf = ch.rbuf, ch.wbuf
-    # the scan tables (_Buffer.fscan) of the read then the write buffer, slot after slot, as one
-    # list of entries; compiled, their candidate lists apart and their integers in a C array
-    scan_all: list = [x for buf in (rbuf, wbuf) for tab in buf.fscan for x in tab]
-    sizes = [len(tab) for buf in (rbuf, wbuf) for tab in buf.fscan]
-    scan_from: cython.longlong[::1] = array("q", [sum(sizes[:i]) for i in range(len(sizes) + 1)])
-    scan_lists: list = [x[0] for x in scan_all]
-    scan_ints: cython.longlong[::1] = array("q", [v for x in scan_all for v in x[1:]])
+    # the scan tables on the flat copy (FastChannel.flat_scan): every entry (interpreted), where
+    # each (buffer, slot) starts, and apart the entries' candidate lists and integers (compiled)
+    scan_all: list
+    scan_lists: list
+    scan_from: cython.longlong[::1]
+    scan_ints: cython.longlong[::1]
+    scan_all, scan_from, scan_lists, scan_ints = ch.flat_scan
     rbq: list = rbuf.bq
     wbq: list = wbuf.bq
     active: list = ch.active

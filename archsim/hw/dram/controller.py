@@ -60,16 +60,15 @@ class _Buffer:
     * ``lists[kind][rank]``: the candidates of each kind and rank, sorted by burst id (= age)
     * ``scan[slot]``: what a scan of the command slot walks: ``(list, channel ready, rank ready,
       rank, bank-group ready, bank ready, command)`` per (kind, rank), the ready lists being the
-      timing engine's own (they change in place); ``fscan[slot]``: the same on the engine's flat
-      copy (:meth:`~archsim.hw.dram.device.TimingEngine.flat_state`): ``(list, channel offset, rank
-      position, bank-group offset, bank offset, command)``
+      timing engine's own (they change in place); :attr:`FastChannel.flat_scan` holds the same
+      on the engine's flat copy, for the replay loop
 
     Candidates are kept current: a new burst is the youngest of its channel, so it only fills a
     kind its bank has no candidate of (an append); anything else that changes a bank's queue, row
     or active-request count recomputes that bank (:meth:`FastChannel._recompute`).
     """
 
-    __slots__ = ("size", "bq", "rows", "lists", "cand", "scan", "fscan")
+    __slots__ = ("size", "bq", "rows", "lists", "cand", "scan")
 
     def __init__(self, nbanks: int, nranks: int):
         self.size = 0
@@ -78,7 +77,6 @@ class _Buffer:
         self.lists: list[list[list[int]]] = [[[] for _ in range(nranks)] for _ in range(3)]
         self.cand: list[list[int]] = [[-1, -1, -1] for _ in range(nbanks)]
         self.scan: list[list[tuple]] = []
-        self.fscan: list[list[tuple]] = []
 
 
 KIND_ACT, KIND_PRE, KIND_HIT = 0, 1, 2
@@ -182,17 +180,24 @@ class FastChannel:
         self.nranks = s.ranks
         self.rbuf, self.wbuf = _Buffer(nb, s.ranks), _Buffer(nb, s.ranks)
         R0, R1, R2, R3 = e.ready
+        # the same tables on the engine's flat copy (TimingEngine.flat_state), for the replay loop
+        # (archsim/hw/dram/_fastloop.py): the read buffer's slots then the write buffer's, as
+        # (every entry, where each (buffer, slot) starts and ends, the entries' candidate lists,
+        # their integers: channel offset, rank position, bank-group offset, bank offset, command)
+        entries, bounds = [], [0]
         for buf, fin in ((self.rbuf, self.RD), (self.wbuf, self.WR)):
             for slot in self.slots:
-                tab, ftab = [], []
+                tab = []
                 for kind in kinds[slot]:
                     cmd = (self.ACT, self.PRE, fin)[kind]
                     fo = [e.flat_off[lv][cmd] for lv in range(4)]
                     for r in range(s.ranks):
                         tab.append((buf.lists[kind][r], R0[cmd], R1[cmd], r, R2[cmd], R3[cmd], cmd))
-                        ftab.append((buf.lists[kind][r], fo[0], fo[1] + r, fo[2], fo[3], cmd))
+                        entries.append((buf.lists[kind][r], fo[0], fo[1] + r, fo[2], fo[3], cmd))
                 buf.scan.append(tab)
-                buf.fscan.append(ftab)
+                bounds.append(len(entries))
+        self.flat_scan = (entries, array("q", bounds), [x[0] for x in entries],
+                          array("q", [v for x in entries for v in x[1:]]))
         self.active: list[int] = []          # burst ids whose ACT has issued, in promotion order
         self.act_count = [0] * nb
         self.prio: deque[tuple[int, int]] = deque()   # (final command, bank; any bank of the rank for REFab)
@@ -730,8 +735,7 @@ class DramSystem:
         for f in LOOP_COLUMNS:
             self._chunks[f].append(cols[f])
         k = len(cols["req"])
-        self.bgf += (cols["bank"] // self.s.banks_per_group).tolist()
-        self.stat += bytes(k)
+        self._derive(cols["bank"])
         self.burst_arrive += [-1] * k
         self.burst_end += [-1] * k
         self.accept += [-1] * n
@@ -754,13 +758,13 @@ class DramSystem:
         out["bgf"] = out["bank"] // self.s.banks_per_group
         return out
 
-    def _derive(self) -> None:
-        """Per-burst columns the controllers need beyond :class:`Bursts` (for bursts added since)."""
-        b = self.b
-        k = len(b.bank) - len(self.bgf)
+    def _derive(self, bank: np.ndarray | None = None) -> None:
+        """Per-burst columns the controllers need beyond :class:`Bursts` (for bursts added since;
+        ``bank``: their flat banks, when the caller has them as an array)."""
+        k = len(self.b.bank) - len(self.bgf)
         if k > 0:
-            B = self.s.banks_per_group
-            self.bgf += [x // B for x in b.bank[len(self.bgf):]]
+            new = bank if bank is not None else np.asarray(self.b.bank[len(self.bgf):], dtype=np.int64)
+            self.bgf += (new // self.s.banks_per_group).tolist()
             self.stat += bytes(k)
 
     def burst_done(self, j: int, cycle: int) -> None:
